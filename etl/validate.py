@@ -1,0 +1,84 @@
+"""Run a dataset's Great Expectations suite on a normalised frame and turn failures into row issues.
+
+GX validates pandas frames (GX through SQLAlchemy on DuckDB is unreliable), one ephemeral
+context per ETL process. GX takes ~3 s to import, so only the ETL imports this module.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from etl.normalise import ISSUE_SCHEMA
+from etl.read import ROW
+
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+@dataclass
+class Validation:
+    issues: pl.DataFrame      # _row, column, rule, value
+    results: pl.DataFrame     # one row per expectation: expectation, column, rule, success, unexpected_count, sample
+
+
+RESULT_SCHEMA = {"expectation": pl.String, "column": pl.String, "rule": pl.String, "success": pl.Boolean,
+                 "unexpected_count": pl.Int64, "sample": pl.String}
+
+
+@cache
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _batch_definition(key: str):
+    from expectations import suite_for
+
+    context = _context()
+    source = context.data_sources.add_or_update_pandas(f"{key}_source")
+    asset = source.add_dataframe_asset(name=key)
+    suite = context.suites.add_or_update(suite_for(key))
+    return asset.add_batch_definition_whole_dataframe(f"{key}_batch"), suite
+
+
+def _shown(frame: pl.DataFrame, expectation: dict) -> pl.Expr:
+    """The offending value as a person reads it; a column pair shows both values."""
+    kwargs = expectation["kwargs"]
+    if "column_A" in kwargs:
+        a, b = kwargs["column_A"], kwargs["column_B"]
+        return pl.format("{}={} < {}={}", pl.lit(a), pl.col(a).cast(pl.String), pl.lit(b), pl.col(b).cast(pl.String))
+    return pl.col(kwargs["column"]).cast(pl.String)
+
+
+def validate(key: str, frame: pl.DataFrame) -> Validation:
+    batch_definition, suite = _batch_definition(key)
+    pdf = frame.drop([c for c, t in frame.schema.items() if isinstance(t, pl.List)]).to_pandas()
+    pdf.index = range(len(pdf))
+    result = batch_definition.get_batch(batch_parameters={"dataframe": pdf}).validate(
+        suite, result_format={"result_format": "COMPLETE"})
+    issues, results = [], []
+    for r in result.results:
+        config = r.expectation_config.to_json_dict()
+        meta = config.get("meta") or {}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"{key}: expectation {config['type']} failed to run: "
+                               f"{r.exception_info.get('exception_message')}")
+        positions = r.result.get("unexpected_index_list") or []
+        found = frame[list(positions)].select(
+            ROW, pl.lit(meta["column"]).alias("column"), pl.lit(meta["rule"]).alias("rule"),
+            _shown(frame, config).alias("value"))
+        issues.append(found)
+        sample = found["value"].drop_nulls().unique(maintain_order=True).head(5).to_list()
+        results.append({"expectation": config["type"], "column": meta.get("column"), "rule": meta.get("rule"),
+                        "success": bool(r.success), "unexpected_count": int(r.result.get("unexpected_count") or 0),
+                        "sample": "、".join(sample) or None})
+    return Validation(
+        pl.concat([pl.DataFrame(schema=ISSUE_SCHEMA), *(i.cast(ISSUE_SCHEMA) for i in issues)]),
+        pl.DataFrame(results, schema=RESULT_SCHEMA))

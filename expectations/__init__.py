@@ -1,0 +1,84 @@
+"""Great Expectations suites, one per dataset, written as code from the export contract.
+
+`suite_for(key)` returns the dataset's suite: the column rules every dataset shares
+(required, enum, range, column pairs, conditional rules) plus what the dataset's own
+module in this package adds. Each expectation carries meta {"rule", "column"} so a failed
+row is quarantined under the contract's rule name.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # intranet: no telemetry
+
+import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
+
+from etl.contract import DATASETS, Column, Dataset  # noqa: E402
+
+
+def frame_column(c: Column) -> str | None:
+    """The normalised frame's column that carries a contract column (PII arrives hashed or masked)."""
+    if c.type in ("name", "name_list"):
+        return c.name + "_mask"
+    if c.type in ("id18", "id18_list"):
+        return c.name + "_hmac"
+    if c.type == "phone":
+        return None
+    return c.name
+
+
+def _meta(rule: str, column: str) -> dict:
+    return {"rule": rule, "column": column}
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "`{}`.isin([" + ", ".join(repr(v) for v in values) + "])"
+
+
+def contract_expectations(ds: Dataset) -> list:
+    out = []
+    for c in ds.columns:
+        col = frame_column(c)
+        if col is None:
+            continue
+        if c.required:
+            out.append(gxe.ExpectColumnValuesToNotBeNull(column=col, meta=_meta("required", c.name)))
+        if c.type == "enum":
+            out.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=list(c.enum), meta=_meta("enum", c.name)))
+        if c.min is not None:
+            out.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=c.min, meta=_meta("min_value", c.name)))
+        if c.max is not None:
+            out.append(gxe.ExpectColumnValuesToBeBetween(column=col, max_value=c.max, meta=_meta("max_value", c.name)))
+    for earlier, later in ds.date_order:
+        out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing",
+            meta=_meta("date_order", later)))
+    for small, large in ds.not_greater:
+        out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=large, column_B=small, or_equal=True, ignore_row_if="either_value_is_missing",
+            meta=_meta("not_greater", small)))
+    for col, when, values in ds.required_when:
+        out.append(gxe.ExpectColumnValuesToNotBeNull(
+            column=col, row_condition=_in(values).format(when), condition_parser="pandas",
+            meta=_meta("required_when", col)))
+    for col, when, values in ds.empty_when:
+        out.append(gxe.ExpectColumnValuesToBeNull(
+            column=col, row_condition=_in(values).format(when), condition_parser="pandas",
+            meta=_meta("empty_when", col)))
+    return out
+
+
+def suite_for(key: str) -> gx.ExpectationSuite:
+    ds = DATASETS[key]
+    suite = gx.ExpectationSuite(name=key)
+    for expectation in contract_expectations(ds):
+        suite.add_expectation(expectation)
+    try:
+        module = importlib.import_module(f"expectations.{key}")
+    except ModuleNotFoundError:
+        module = None
+    for expectation in getattr(module, "extra_expectations", lambda: [])():
+        suite.add_expectation(expectation)
+    return suite

@@ -1,0 +1,30 @@
+-- grain: one row per case row loaded from any export file (every version of every case).
+CREATE OR REPLACE TABLE staging.mediation_case AS
+SELECT
+    "案件编号"                     AS case_id,
+    "所属区县_code"                AS county_code,
+    "所属乡镇(街道)_code"          AS township_code,
+    "所属村(社区)_code"            AS village_code,
+    "调解组织名称"                 AS org_name,
+    "调解组织类型"                 AS org_type,
+    "调解员编号"                   AS mediator_id,
+    "调解员姓名_mask"              AS mediator_name_masked,
+    "纠纷类型_code"                AS dispute_type_code,
+    "纠纷来源"                     AS source,
+    "当事人姓名_mask"              AS parties_masked,
+    "当事人身份证号_hmac"          AS party_id_hashes,
+    CAST("涉及人数" AS INTEGER)    AS people_involved,
+    CAST("涉及金额(元)" AS DECIMAL(14, 2)) AS amount_yuan,
+    CAST("受理日期" AS DATE)       AS accepted_date,
+    CAST("调解日期" AS DATE)       AS mediated_date,
+    "调解结果"                     AS outcome,
+    "协议形式"                     AS agreement_form,
+    "履行情况"                     AS performance,
+    "化解层级"                     AS resolution_level,
+    "是否信访案件" = '是'          AS is_petition,
+    "是否移交公安" = '是'          AS referred_to_police,
+    CAST("录入时间" AS TIMESTAMP)  AS entered_at,
+    _run_id                        AS run_id,
+    _file_seq                      AS file_seq,
+    _row                           AS file_row
+FROM landing.mediation_case;
