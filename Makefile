@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DATA   ?= data
+INBOX  ?= $(DATA)/inbox
+WAREHOUSE ?= $(DATA)/warehouse/warehouse.duckdb
+# A local key for the demo only; a real deployment sets its own secret PII_HMAC_KEY.
+DEMO_KEY := demo-only-key-not-for-production
+
+.PHONY: demo test setup setup-test etl app clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+demo: setup
+	@if [ -z "$$(ls -A $(INBOX) 2>/dev/null)" ]; then $(PY) -m etl.simulate --out $(INBOX); fi
+	PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
+	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
+
+etl: setup
+	PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
+
+app: setup
+	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
+
+# Headless Chromium comes from Debian's package (never `playwright install`).
+test: setup-test
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
+		echo "chromium 未安装:浏览器测试将跳过" >&2
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(DATA)

@@ -1,0 +1,78 @@
+"""Plotly figures for the pages: frames in, figures out, every title and axis in Chinese."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+RED, GREEN, GREY, BLUE, AMBER = "#c0392b", "#2e7d32", "#9e9e9e", "#1f5fa8", "#e69100"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, height=height, font={"family": FONT},
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, separators=".,",
+                      legend={"orientation": "h", "y": -0.18}, plot_bgcolor="white", hoverlabel={"font_family": FONT})
+    fig.update_xaxes(gridcolor="#eeeeee")
+    fig.update_yaxes(gridcolor="#eeeeee")
+    return fig
+
+
+def empty(title: str, message: str = "当前筛选条件下没有数据") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": GREY})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=240)
+
+
+def cases_by_type(frame: pl.DataFrame) -> go.Figure:
+    title = "各类纠纷案件数(件)"
+    if frame.is_empty():
+        return empty(title)
+    frame = frame.sort("案件数")
+    fig = go.Figure(go.Bar(
+        x=frame["案件数"], y=frame["纠纷类型"], orientation="h", marker_color=BLUE,
+        text=[f"{n:,}({s:.1%})" for n, s in zip(frame["案件数"], frame["占比"])], textposition="outside",
+        hovertemplate="%{y}<br>案件数:%{x:,} 件<extra></extra>", cliponaxis=False))
+    fig.update_xaxes(title_text="案件数(件)", tickformat=",d")
+    fig.update_yaxes(title_text="纠纷类型")
+    return _layout(fig, title, height=max(320, 26 * frame.height + 80))
+
+
+def monthly_trend(frame: pl.DataFrame) -> go.Figure:
+    title = "各月案件趋势(件)"
+    if frame.is_empty():
+        return empty(title)
+    months = [f"{d.month}月" for d in frame["月份"]]
+    fig = go.Figure([
+        go.Bar(x=months, y=frame["系统录入案件数"], name="系统录入案件数", marker_color=BLUE,
+               hovertemplate="%{x}<br>系统录入:%{y:,} 件<extra></extra>"),
+        go.Bar(x=months, y=frame["调解成功数"], name="其中调解成功", marker_color=GREEN,
+               hovertemplate="%{x}<br>调解成功:%{y:,} 件<extra></extra>"),
+        go.Scatter(x=months, y=frame["月报受理案件数"], name="统计月报受理案件数", mode="lines+markers",
+                   line={"color": AMBER, "width": 3}, hovertemplate="%{x}<br>月报受理:%{y:,} 件<extra></extra>"),
+    ])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="受理月份(2023年)")
+    fig.update_yaxes(title_text="案件数(件)", tickformat=",d")
+    return _layout(fig, title)
+
+
+def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
+    title = f"各区县人民调解案件录入率(目标 ≥ {target:.0%})"
+    frame = frame.filter(pl.col("录入率").is_not_null())
+    if frame.is_empty():
+        return empty(title)
+    colours = [AMBER if r > 1 else GREEN if r >= target else RED for r in frame["录入率"]]
+    fig = go.Figure(go.Bar(
+        x=frame["区县"], y=frame["录入率"], marker_color=colours,
+        text=[f"{r:.1%}" + (" ⚠" if r > 1 else "") for r in frame["录入率"]], textposition="outside",
+        customdata=frame.select("系统录入案件数", "月报受理案件数", "状态").rows(),
+        hovertemplate="%{x}<br>录入率:%{y:.1%}<br>系统录入:%{customdata[0]:,} 件"
+                      "<br>月报受理:%{customdata[1]:,} 件<br>%{customdata[2]}<extra></extra>", cliponaxis=False))
+    fig.add_hline(y=target, line_dash="dash", line_color=RED, annotation_text=f"目标 {target:.0%}",
+                  annotation_position="top left")
+    top = max(1.1, float(frame["录入率"].max()) + 0.1)
+    fig.update_yaxes(title_text="录入率(%)", tickformat=".0%", range=[0, top])
+    fig.update_xaxes(title_text="区县")
+    return _layout(fig, title)

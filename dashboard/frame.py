@@ -1,0 +1,89 @@
+"""The shared frame every page runs inside (Streamlit's st.navigation router pattern).
+
+It draws the sidebar filters (kept in session state and in the URL, so a link reproduces
+the view), the data-freshness line and the definitions, then runs the chosen page.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+
+from dashboard import db, queries
+from dashboard.definitions import DEFINITIONS
+from dashboard.filters import Filters, campaign_months, month_label
+
+PAGES = [  # file in pages/, title, icon, url path
+    ("overview.py", "总览", ":material/dashboard:", "overview"),
+]
+BEIJING = timedelta(hours=8)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, version: str, *args: Any) -> Any:
+    """Query results keyed on the warehouse version: a new publish shows without a restart."""
+    return getattr(queries, name)(*args)
+
+
+def data(fn: Callable, *args: Any) -> Any:
+    """Call a function of dashboard.queries through the cache."""
+    return _cached(fn.__name__, db.version(), *args)
+
+
+def filters() -> Filters:
+    return st.session_state["filters"]
+
+
+def _sidebar_filters() -> Filters:
+    county_frame = data(queries.counties)
+    names = dict(county_frame.iter_rows())
+    months = {d.strftime("%Y-%m"): d for d in campaign_months()}
+    if "f_initial" not in st.session_state:  # first run of this session: start from the URL
+        st.session_state["f_initial"] = Filters.from_params(st.query_params.to_dict(), set(names))
+    initial: Filters = st.session_state["f_initial"]
+    st.sidebar.header("筛选")
+    st.sidebar.multiselect("区县", options=list(names), format_func=names.get, default=list(initial.counties),
+                           key="f_counties", placeholder="全部区县(可多选)", help="不选即为全市七个区县")
+    st.sidebar.select_slider("期间(受理月份)", options=list(months), format_func=lambda m: month_label(months[m]),
+                             value=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"), key="f_period")
+    start, end = st.session_state["f_period"]
+    chosen = Filters(tuple(sorted(st.session_state["f_counties"])), months[start], months[end])
+    if st.query_params.to_dict() != chosen.to_params():
+        st.query_params.from_dict(chosen.to_params())
+    return chosen
+
+
+def _freshness() -> None:
+    fresh = data(queries.freshness)
+    loaded = fresh["loaded_at"]
+    when = (loaded + BEIJING).strftime("%Y-%m-%d %H:%M") if loaded else "尚未入库"
+    st.sidebar.caption(
+        f"数据更新于 {when}(北京时间) · 已入库文件 {fresh['files_loaded']:,} 个"
+        + (f" · 拒收 {fresh['files_refused']:,} 个" if fresh["files_refused"] else "")
+        + f" · 隔离 {fresh['rows_quarantined']:,} 行", help=DEFINITIONS["数据更新"])
+
+
+def _definitions() -> None:
+    with st.sidebar.expander("口径说明"):
+        for name, text in DEFINITIONS.items():
+            st.markdown(f"**{name}**:{text}")
+
+
+def main(pages_dir: Path) -> None:
+    st.set_page_config(page_title="铁岭市矛盾纠纷预防化解专项行动", page_icon="⚖️", layout="wide")
+    pages = [st.Page(str(Path(pages_dir) / file), title=title, icon=icon, url_path=url, default=i == 0)
+             for i, (file, title, icon, url) in enumerate(PAGES)]
+    page = st.navigation(pages)
+    st.sidebar.markdown("### 铁岭市矛盾纠纷预防化解专项行动")
+    try:
+        db.version()
+    except db.WarehouseMissing as missing:
+        st.error(f"尚未找到数据仓库:{missing}。请先运行入库:`make demo`,或 `python -m etl run --inbox 收件目录 "
+                 f"--warehouse 仓库文件`,并用环境变量 WAREHOUSE_PATH 指向该文件。")
+        st.stop()
+    st.session_state["filters"] = _sidebar_filters()
+    _freshness()
+    _definitions()
+    page.run()

@@ -1,0 +1,91 @@
+"""Plain query functions for the pages: Filters in, polars frames out. No Streamlit here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dashboard.db import query
+from dashboard.filters import Filters
+
+ENTRY_RATE_TARGET = 0.90  # campaign plan: 人民调解案件录入率 ≥ 90%
+
+
+def counties(path: Path | None = None) -> pl.DataFrame:
+    return query("SELECT county_code, county FROM marts.dim_county ORDER BY county_code", path=path)
+
+
+def freshness(path: Path | None = None) -> dict:
+    """When the data was last loaded, how many files it holds, how many rows sit in quarantine."""
+    row = query("""
+        SELECT (SELECT max(finished_at) FROM meta.load_run) AS loaded_at,
+               (SELECT count(*) FROM meta.load_run) AS runs,
+               (SELECT count(*) FROM meta.load_file WHERE status = 'loaded') AS files_loaded,
+               (SELECT count(*) FROM meta.load_file WHERE status = 'refused') AS files_refused,
+               (SELECT count(*) FROM (SELECT DISTINCT file_seq, row_number FROM meta.quarantine)) AS rows_quarantined,
+               (SELECT count(*) FROM marts.cases) AS cases
+    """, path=path).row(0, named=True)
+    return row
+
+
+def kpis(f: Filters, path: Path | None = None) -> dict:
+    where, params = f.sql(month_col="accepted_month")
+    cases = query(f"""
+        SELECT count(*) AS accepted,
+               count(*) FILTER (WHERE is_closed) AS closed,
+               count(*) FILTER (WHERE outcome = '调解成功') AS succeeded
+        FROM marts.cases WHERE {where}""", params, path).row(0, named=True)
+    where, params = f.sql()
+    rate = query(f"""
+        SELECT sum(cases_entered) AS entered, sum(cases_reported) AS reported
+        FROM marts.entry_rate_county_month WHERE {where}""", params, path).row(0, named=True)
+    closed, reported = cases["closed"], rate["reported"] or 0
+    return {
+        **cases,
+        "success_rate": cases["succeeded"] / closed if closed else None,
+        "entered": rate["entered"] or 0,
+        "reported": reported,
+        "entry_rate": (rate["entered"] or 0) / reported if reported else None,
+        "entry_rate_target": ENTRY_RATE_TARGET,
+    }
+
+
+def cases_by_type(f: Filters, path: Path | None = None) -> pl.DataFrame:
+    """Cases per dispute category (sub-types counted under their parent), largest first."""
+    where, params = f.sql(month_col="accepted_month")
+    return query(f"""
+        SELECT dispute_category AS 纠纷类型, count(*) AS 案件数,
+               count(*) / sum(count(*)) OVER () AS 占比
+        FROM marts.cases WHERE {where}
+        GROUP BY ALL ORDER BY 案件数 DESC, 纠纷类型""", params, path)
+
+
+def monthly_trend(f: Filters, path: Path | None = None) -> pl.DataFrame:
+    """Per month: cases entered in the system, of them closed successfully, and cases reported on paper."""
+    where, params = f.sql()
+    return query(f"""
+        WITH m AS (
+            SELECT month, sum(cases_entered) AS 系统录入案件数, sum(cases_reported) AS 月报受理案件数
+            FROM marts.entry_rate_county_month WHERE {where} GROUP BY month
+        ), s AS (
+            SELECT accepted_month AS month, count(*) FILTER (WHERE outcome = '调解成功') AS 调解成功数
+            FROM marts.cases WHERE {f.sql(month_col="accepted_month")[0]} GROUP BY ALL
+        )
+        SELECT m.month AS 月份, m.系统录入案件数, coalesce(s.调解成功数, 0) AS 调解成功数, m.月报受理案件数
+        FROM m LEFT JOIN s USING (month) ORDER BY 月份""", params, path)
+
+
+def entry_rate_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
+    """One row per county in the filter: entered ÷ reported over the chosen months, against the 90% target."""
+    where, params = f.sql()
+    return query(f"""
+        SELECT county_code AS 区县代码, any_value(county) AS 区县,
+               sum(cases_entered)::BIGINT AS 系统录入案件数, sum(cases_reported)::BIGINT AS 月报受理案件数,
+               CASE WHEN sum(cases_reported) > 0 THEN sum(cases_entered) / sum(cases_reported) END AS 录入率,
+               {ENTRY_RATE_TARGET} AS 目标,
+               CASE WHEN sum(cases_reported) = 0 THEN '数据缺失'
+                    WHEN sum(cases_entered) > sum(cases_reported) THEN '超过100%,数据存疑'
+                    WHEN sum(cases_entered) / sum(cases_reported) >= {ENTRY_RATE_TARGET} THEN '达标'
+                    ELSE '未达标' END AS 状态
+        FROM marts.entry_rate_county_month WHERE {where}
+        GROUP BY county_code ORDER BY 录入率 DESC NULLS LAST, 区县代码""", params, path)
