@@ -1,0 +1,54 @@
+"""Shared fixtures: a demo warehouse built once per session from generated exports, and file writers."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+TEST_KEY = b"test-hmac-key"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_csv(path: Path, rows: list[list], encoding: str = "utf-8-sig") -> Path:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if value is not None:
+                    ws.write(i, j, value)
+    wb.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_inbox(tmp_path_factory) -> Path:
+    from etl.simulate import generate
+
+    inbox = tmp_path_factory.mktemp("inbox")
+    generate(inbox, seed=7, scale=0.1)
+    return inbox
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory, demo_inbox) -> Path:
+    """A small warehouse from generated exports through the real ETL, once per session."""
+    from etl.run import run
+
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    report = run(demo_inbox, path, hmac_key=TEST_KEY)
+    assert report.published
+    return path

@@ -1,0 +1,79 @@
+"""Reading export files: formats, encodings, dataset detection, headers, title and total rows, refusals."""
+from __future__ import annotations
+
+import pytest
+
+from etl.read import FileRefused, read_file
+from tests.conftest import write_csv, write_xlsx
+
+REPORT_HEADER = ["所属区县", "所属乡镇(街道)", "统计月份", "受理案件数", "调解成功数"]
+REPORT_ROWS = [["昌图县", "昌图镇", "2023-03", "12", "11"], ["开原市", "威远堡镇", "2023年4月", "7", "7"]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
+def test_csv_encodings_are_detected(tmp_path, encoding):
+    path = write_csv(tmp_path / "人民调解统计月报_1.csv", [REPORT_HEADER, *REPORT_ROWS], encoding)
+    raw = read_file(path)
+    assert raw.encoding == encoding
+    assert raw.dataset.key == "monthly_case_report"
+    assert raw.frame["所属区县"].to_list() == ["昌图县", "开原市"]
+
+
+def test_title_rows_and_trailing_total_are_not_data(tmp_path):
+    rows = [["铁岭市人民调解统计月报"], ["导出时间:2023-11-30 02:00"], ["单位:件"], REPORT_HEADER, *REPORT_ROWS,
+            ["合计", "", "", "19", "18"]]
+    raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv", rows))
+    assert raw.rows_read == 2
+    assert raw.frame["_row"].to_list() == [5, 6]  # the row numbers a person sees in Excel
+
+
+def test_total_word_in_a_numeric_column_and_blank_lines(tmp_path):
+    rows = [["序号", *REPORT_HEADER], ["1", *REPORT_ROWS[0]], [], ["2", *REPORT_ROWS[1]], ["总计", "", "", "", "19", "18"]]
+    raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv", rows))
+    assert raw.rows_read == 2
+    assert raw.extra_columns == ["序号"]
+
+
+def test_messy_headers_in_any_order(tmp_path):
+    header = ["调解成功数", " 所属乡镇（街道） ", "所属\n区县", "统计月份", "受理案件数", "备注说明"]
+    rows = [header, ["11", "昌图镇", "昌图县", "2023-03", "12", "x"]]
+    raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv", rows))
+    assert raw.frame.row(0, named=True) == {"_row": 2, "所属区县": "昌图县", "所属乡镇(街道)": "昌图镇",
+                                             "统计月份": "2023-03", "受理案件数": "12", "调解成功数": "11"}
+    assert raw.extra_columns == ["备注说明"]
+
+
+def test_dataset_from_header_when_name_is_unhelpful(tmp_path):
+    raw = read_file(write_csv(tmp_path / "export(3).csv", [REPORT_HEADER, *REPORT_ROWS]))
+    assert raw.dataset.key == "monthly_case_report"
+
+
+def test_xlsx_uses_the_sheet_named_for_the_dataset(tmp_path):
+    path = write_xlsx(tmp_path / "人民调解统计月报.xlsx",
+                      {"说明": [["本表由基层平台导出"]], "人民调解统计月报": [["标题"], REPORT_HEADER, *REPORT_ROWS]})
+    raw = read_file(path)
+    assert (raw.encoding, raw.sheet, raw.rows_read) == ("xlsx", "人民调解统计月报", 2)
+    assert raw.frame["_row"].to_list() == [3, 4]
+
+
+def test_xlsx_data_on_first_sheet_by_default(tmp_path):
+    path = write_xlsx(tmp_path / "人民调解统计月报.xlsx", {"Sheet1": [REPORT_HEADER, *REPORT_ROWS], "Sheet2": [["x"]]})
+    assert read_file(path).sheet == "Sheet1"
+
+
+def test_empty_export_has_no_rows(tmp_path):
+    assert read_file(write_csv(tmp_path / "人民调解统计月报.csv", [REPORT_HEADER])).rows_read == 0
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("人民调解统计月报.xlsx", b"this is not a workbook", "不是Excel文件"),
+    ("人民调解统计月报.pdf", b"%PDF-1.4", "不支持的文件类型"),
+    ("人民调解统计月报.csv", "所属区县,统计月份,受理案件数,调解成功数\n昌图县,2023-03,1,1\n".encode(), "缺少必填列:所属乡镇\\(街道\\)"),
+    ("未知.csv", "姓名,年龄\n张三,3\n".encode(), "找不到"),
+    ("人民调解统计月报.csv", b"\x00\x01\x02binary", "二进制"),
+])
+def test_unreadable_files_are_refused_with_a_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FileRefused, match=reason):
+        read_file(path)
