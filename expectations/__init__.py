@@ -14,6 +14,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # intranet: no telemetry
 
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
+from great_expectations.expectations.row_conditions import Column as Col  # noqa: E402
 
 from etl.contract import DATASETS, Column, Dataset  # noqa: E402
 
@@ -31,10 +32,6 @@ def frame_column(c: Column) -> str | None:
 
 def _meta(rule: str, column: str) -> dict:
     return {"rule": rule, "column": column}
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "`{}`.isin([" + ", ".join(repr(v) for v in values) + "])"
 
 
 def contract_expectations(ds: Dataset) -> list:
@@ -61,12 +58,10 @@ def contract_expectations(ds: Dataset) -> list:
             meta=_meta("not_greater", small)))
     for col, when, values in ds.required_when:
         out.append(gxe.ExpectColumnValuesToNotBeNull(
-            column=col, row_condition=_in(values).format(when), condition_parser="pandas",
-            meta=_meta("required_when", col)))
+            column=col, row_condition=Col(when).is_in(list(values)), meta=_meta("required_when", col)))
     for col, when, values in ds.empty_when:
         out.append(gxe.ExpectColumnValuesToBeNull(
-            column=col, row_condition=_in(values).format(when), condition_parser="pandas",
-            meta=_meta("empty_when", col)))
+            column=col, row_condition=Col(when).is_in(list(values)), meta=_meta("empty_when", col)))
     return out
 
 

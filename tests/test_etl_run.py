@@ -1,0 +1,149 @@
+"""The ETL end to end on hand-made inboxes: counts, quarantine, duplicates, refusals, atomic publish, CLI."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from etl.run import EtlError, run
+from tests.conftest import ROOT, TEST_KEY, write_csv, write_xlsx
+from tests.test_normalise import BASE, CASE_HEADER
+
+REPORT_HEADER = ["所属区县", "所属乡镇(街道)", "统计月份", "受理案件数", "调解成功数"]
+
+
+def _case_row(**changes):
+    return [{**BASE, **changes}[h] for h in CASE_HEADER]
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_csv(box / "人民调解案件_2023Q1.csv", [
+        ["铁岭市人民调解案件统计表"], CASE_HEADER,
+        _case_row(案件编号="A1"),
+        _case_row(案件编号="A2", 所属区县="铁岭市"),                        # row 4: city is not a county
+        _case_row(案件编号="A3", 调解日期="2023-03-01"),                    # row 5: mediated before accepted
+        _case_row(案件编号="A4", 所属区县="开原", 所属乡镇="", **{"所属乡镇(街道)": "威远堡镇"}),
+    ], encoding="gb18030")
+    write_xlsx(box / "人民调解统计月报_2023Q1.xlsx", {"人民调解统计月报": [
+        ["铁岭市人民调解统计月报"], ["导出时间:2023-04-05"], REPORT_HEADER,
+        ["昌图县", "昌图镇", "2023-03", 2, 1], ["开原市", "威远堡镇", "2023年3月", 1, 2],  # row 5: 成功 > 受理
+        ["合计", None, None, 3, 3]]})
+    (box / "说明.pdf").write_bytes(b"%PDF-1.4 not an export")
+    (box / ".hidden").write_text("ignored")
+    return box
+
+
+def _count(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    report = run(inbox, wh, hmac_key=TEST_KEY)
+    files = {f.file: f for f in report.files}
+    assert report.published and set(files) == {"人民调解案件_2023Q1.csv", "人民调解统计月报_2023Q1.xlsx", "说明.pdf"}
+    cases = files["人民调解案件_2023Q1.csv"]
+    assert (cases.dataset, cases.encoding, cases.status) == ("mediation_case", "gb18030", "loaded")
+    assert (cases.rows_read, cases.rows_loaded, cases.rows_quarantined) == (4, 2, 2)
+    reports = files["人民调解统计月报_2023Q1.xlsx"]
+    assert (reports.rows_read, reports.rows_loaded, reports.rows_quarantined) == (2, 1, 1)
+    pdf = files["说明.pdf"]
+    assert (pdf.status, pdf.rows_read) == ("refused", 0) and "不支持的文件类型" in pdf.reason
+
+    assert _count(wh, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine ORDER BY 1, 2") == [
+        ("人民调解案件_2023Q1.csv", 4, "所属区县", "city_not_county"),
+        ("人民调解案件_2023Q1.csv", 5, "调解日期", "date_order"),
+        ("人民调解统计月报_2023Q1.xlsx", 5, "调解成功数", "not_greater"),
+    ]
+    assert _count(wh, "SELECT case_id, county FROM marts.cases ORDER BY 1") == [("A1", "昌图县"), ("A4", "开原市")]
+    # every file archived unchanged under its SHA-256, before anything else
+    for f in inbox.iterdir():
+        if not f.name.startswith("."):
+            sha = hashlib.sha256(f.read_bytes()).hexdigest()
+            archived = tmp_path / "wh" / "archive" / sha[:2] / (sha + f.suffix.lower())
+            assert archived.read_bytes() == f.read_bytes()
+
+
+def test_loading_the_same_inbox_twice_adds_nothing(inbox, tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    run(inbox, wh, hmac_key=TEST_KEY)
+    before = _count(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), (SELECT count(*) FROM meta.quarantine)")
+    second = run(inbox, wh, hmac_key=TEST_KEY)
+    assert {f.file: f.status for f in second.files} == {
+        "人民调解案件_2023Q1.csv": "duplicate", "人民调解统计月报_2023Q1.xlsx": "duplicate", "说明.pdf": "refused"}
+    assert all(f.rows_read == f.rows_loaded == f.rows_quarantined == 0 for f in second.files)
+    assert _count(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), "
+                      "(SELECT count(*) FROM meta.quarantine)") == before
+    assert _count(wh, "SELECT count(*) FROM meta.load_run") == [(2,)]
+
+
+def test_byte_copy_under_a_new_name_is_a_duplicate(inbox, tmp_path):
+    (inbox / "人民调解案件_copy.csv").write_bytes((inbox / "人民调解案件_2023Q1.csv").read_bytes())
+    report = run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
+    statuses = sorted(f.status for f in report.files if f.dataset == "mediation_case")
+    assert statuses == ["duplicate", "loaded"]
+
+
+def test_failure_in_the_middle_of_publish_leaves_previous_warehouse(inbox, tmp_path, monkeypatch):
+    wh = tmp_path / "warehouse.duckdb"
+    run(inbox, wh, hmac_key=TEST_KEY)
+    before = wh.read_bytes()
+    write_csv(inbox / "人民调解案件_2023Q2.csv", [CASE_HEADER, _case_row(案件编号="B1")])
+
+    import warehouse.build
+
+    def explode(con):
+        raise RuntimeError("disk full while building marts")
+
+    monkeypatch.setattr(warehouse.build, "build_models", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(inbox, wh, hmac_key=TEST_KEY)
+    assert wh.read_bytes() == before
+    assert _count(wh, "SELECT count(*) FROM marts.cases") == [(2,)]
+    assert [p.name for p in tmp_path.iterdir() if "building" in p.name] == []
+
+
+def test_a_run_without_a_key_stops_with_a_clear_message(inbox, tmp_path, monkeypatch):
+    monkeypatch.delenv("PII_HMAC_KEY", raising=False)
+    with pytest.raises(EtlError, match="PII_HMAC_KEY"):
+        run(inbox, tmp_path / "w.duckdb")
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def _cli(*args, key="cli-key"):
+    env = {k: v for k, v in os.environ.items() if k != "PII_HMAC_KEY"}
+    if key:
+        env["PII_HMAC_KEY"] = key
+    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_cli_json_output(inbox, tmp_path):
+    done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["published"] is True
+    assert {f["file"]: f["status"] for f in out["files"]} == {
+        "人民调解案件_2023Q1.csv": "loaded", "人民调解统计月报_2023Q1.xlsx": "loaded", "说明.pdf": "refused"}
+    for f in out["files"]:
+        assert set(f) == {"file", "dataset", "status", "reason", "rows_read", "rows_loaded", "rows_quarantined"}
+        assert f["rows_loaded"] + f["rows_quarantined"] == f["rows_read"]
+
+
+def test_cli_progress_and_exit_codes(inbox, tmp_path):
+    done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert done.returncode == 0 and "[1/3]" in done.stderr and "已发布" in done.stderr
+    assert _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "x.duckdb"), key=None).returncode == 2
+    missing = _cli("run", "--inbox", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "y.duckdb"), "--json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["published"] is False
