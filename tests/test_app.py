@@ -1,0 +1,57 @@
+"""AppTest smoke tests of the app's frame and pages, numbers checked against the warehouse."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import queries
+from dashboard.filters import Filters
+
+ENTRY = str(Path(__file__).resolve().parent / "app_entry.py")
+
+
+@pytest.fixture
+def app(demo_warehouse, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_PATH", str(demo_warehouse))
+    return AppTest.from_file(ENTRY, default_timeout=60)
+
+
+def _metric(at, label_start):
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def test_overview_renders_and_follows_the_county_filter(app, demo_warehouse):
+    at = app.run()
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    city = queries.kpis(Filters(), demo_warehouse)
+    assert _metric(at, "受理案件数") == f"{city['accepted']:,} 件"
+    assert _metric(at, "案件录入率") == f"{city['entry_rate']:.1%}"
+
+    at.sidebar.multiselect[0].set_value(["211282"]).run()
+    assert not at.exception
+    kaiyuan = queries.kpis(Filters(("211282",)), demo_warehouse)
+    assert _metric(at, "受理案件数") == f"{kaiyuan['accepted']:,} 件"
+    assert at.query_params["county"] == ["211282"]
+    assert at.dataframe[0].value["区县"].to_list() == ["开原市"]
+
+
+def test_period_filter_and_url_start(app, demo_warehouse):
+    app.query_params["county"] = "211224"
+    app.query_params["from"] = "2023-05"
+    at = app.run()
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == ["211224"]
+    assert at.sidebar.select_slider[0].value == ("2023-05", "2023-12")
+    at.sidebar.select_slider[0].set_value(("2023-05", "2023-06")).run()
+    from datetime import date
+    k = queries.kpis(Filters(("211224",), date(2023, 5, 1), date(2023, 6, 1)), demo_warehouse)
+    assert _metric(at, "受理案件数") == f"{k['accepted']:,} 件"
+
+
+def test_missing_warehouse_explains_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(ENTRY, default_timeout=30).run()
+    assert "尚未找到数据仓库" in at.error[0].value

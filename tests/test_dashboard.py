@@ -1,0 +1,101 @@
+"""Dashboard functions without Streamlit: filters, queries against the warehouse, downloads byte for byte."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from dashboard import charts, queries
+from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
+from dashboard.filters import Filters
+
+KAIYUAN = "211282"
+
+
+def test_filters_round_trip_through_the_url():
+    f = Filters(("211224", KAIYUAN), date(2023, 4, 1), date(2023, 6, 1))
+    params = f.to_params()
+    assert params == {"county": "211224,211282", "from": "2023-04", "to": "2023-06"}
+    assert Filters.from_params(params, {"211224", KAIYUAN}) == f
+    assert Filters().to_params() == {}
+
+
+@pytest.mark.parametrize("params", [{"county": "999999"}, {"from": "2023-13"}, {"from": "2023-09", "to": "2023-04"},
+                                    {"from": "2022-01"}])
+def test_bad_url_values_fall_back_to_defaults(params):
+    assert Filters.from_params(params, {KAIYUAN}) == Filters()
+
+
+def _direct(path, sql, params=None):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_kpis_match_the_warehouse(demo_warehouse):
+    f = Filters((KAIYUAN,), date(2023, 4, 1), date(2023, 9, 1))
+    k = queries.kpis(f, demo_warehouse)
+    (accepted, closed, succeeded), = _direct(demo_warehouse, """
+        SELECT count(*), count(*) FILTER (WHERE outcome <> '调解中'), count(*) FILTER (WHERE outcome = '调解成功')
+        FROM marts.cases WHERE county_code = ? AND accepted_date BETWEEN DATE '2023-04-01' AND DATE '2023-09-30'""",
+                                                       [KAIYUAN])
+    assert (k["accepted"], k["closed"], k["succeeded"]) == (accepted, closed, succeeded) and accepted > 0
+    assert k["success_rate"] == pytest.approx(succeeded / closed)
+    (reported,), = _direct(demo_warehouse, """
+        SELECT sum(cases_accepted) FROM marts.monthly_reports
+        WHERE county_code = ? AND report_month BETWEEN DATE '2023-04-01' AND DATE '2023-09-01'""", [KAIYUAN])
+    assert k["entry_rate"] == pytest.approx(accepted / reported)
+
+
+def test_city_kpis_cover_every_county(demo_warehouse):
+    all_cases = queries.kpis(Filters(), demo_warehouse)["accepted"]
+    per_county = sum(queries.kpis(Filters((c,)), demo_warehouse)["accepted"]
+                     for c in queries.counties(demo_warehouse)["county_code"])
+    assert all_cases == per_county == _direct(demo_warehouse, "SELECT count(*) FROM marts.cases")[0][0]
+
+
+def test_entry_rate_table_and_chart(demo_warehouse):
+    table = queries.entry_rate_by_county(Filters(), demo_warehouse)
+    assert table.height == 7
+    assert table["录入率"].to_list() == sorted(table["录入率"].to_list(), reverse=True)
+    fig = charts.entry_rate_by_county(table, queries.ENTRY_RATE_TARGET)
+    assert fig.layout.title.text.startswith("各区县人民调解案件录入率")
+    assert list(fig.data[0].x) == table["区县"].to_list()
+
+
+def test_cases_by_type_and_trend(demo_warehouse):
+    types = queries.cases_by_type(Filters(), demo_warehouse)
+    assert types["占比"].sum() == pytest.approx(1.0)
+    assert types["纠纷类型"][0] == "邻里纠纷"  # the largest category in published reports
+    trend = queries.monthly_trend(Filters(), demo_warehouse)
+    assert trend["月份"].to_list() == [date(2023, m, 1) for m in range(3, 13)]
+    assert trend["系统录入案件数"].sum() == queries.kpis(Filters(), demo_warehouse)["accepted"]
+
+
+def test_empty_filter_gives_friendly_empty_charts():
+    empty = pl.DataFrame(schema={"纠纷类型": pl.String, "案件数": pl.Int64, "占比": pl.Float64})
+    fig = charts.cases_by_type(empty)
+    assert fig.layout.annotations[0].text == "当前筛选条件下没有数据"
+
+
+def test_csv_download_bytes():
+    frame = pl.DataFrame({"区县": ["昌图县", "开原市"], "录入率": [0.5, None], "系统录入案件数": [1, 2]})
+    assert to_csv_bytes(frame) == (b"\xef\xbb\xbf" + "区县,录入率,系统录入案件数\r\n昌图县,0.5,1\r\n开原市,,2\r\n"
+                                   .encode("utf-8"))
+
+
+def test_xlsx_download_opens_with_numbers_as_numbers():
+    import openpyxl
+
+    frame = pl.DataFrame({"区县": ["昌图县"], "系统录入案件数": [1234], "录入率": [0.875]})
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame, "标题", "2023年3月至2023年12月", ("录入率",))))
+    ws = wb.active
+    assert (ws["A1"].value, ws["A2"].value) == ("标题", "2023年3月至2023年12月")
+    assert [c.value for c in ws[4]] == ["区县", "系统录入案件数", "录入率"]
+    assert [c.value for c in ws[5]] == ["昌图县", 1234, 0.875]
+    assert ws["C5"].number_format == "0.0%" and ws.freeze_panes == "A5"
