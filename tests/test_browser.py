@@ -1,0 +1,247 @@
+"""The real dashboard in headless Chromium: what a person at the bureau does with 总览.
+
+Starts `streamlit run app.py` on a free localhost port against the session's demo warehouse,
+drives it with Playwright through Debian's /usr/bin/chromium (never `playwright install`),
+and leaves full-page screenshots in artifacts/ for a human to look at.
+Only 127.0.0.1 is ever contacted: any other request from the page is aborted and fails the test.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard import queries
+from dashboard.filters import Filters
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+                allow_module_level=True)
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError as missing:
+    pytest.skip(f"browser tests need the playwright package (test extras): {missing}", allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT = 60    # seconds for the server to answer /_stcore/health
+RENDER_TIMEOUT = 30_000  # ms for a page run to show up in the browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+KAIYUAN, CHANGTU = "211282", "211224"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    try:
+        with opener.open(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(demo_warehouse, tmp_path_factory):
+    """The real app (`streamlit run app.py`) on a free localhost port, reading the demo warehouse."""
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "WAREHOUSE_PATH": str(demo_warehouse)}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", HOST, "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # its own session: the process group is the server's alone
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def outside_requests() -> list[str]:
+    """URLs the page tried to fetch from anywhere but localhost (all aborted)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, outside_requests):
+    """One headless Chromium (Debian's) for the module; every non-localhost request is aborted and noted."""
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).hostname == HOST:
+            route.continue_()
+        else:
+            outside_requests.append(url)
+            route.abort()
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            user_data_dir=tmp_path_factory.mktemp("chromium-profile"), executable_path=str(CHROMIUM),
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 1000}, locale="zh-CN",
+            accept_downloads=True)
+        context.set_default_timeout(RENDER_TIMEOUT)
+        context.route("**/*", guard)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser, outside_requests) -> Page:
+    page = browser.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    yield page
+    page.close()
+    assert not page_errors, f"JavaScript errors in the page: {page_errors}"
+    assert not outside_requests, f"the page tried to leave localhost: {outside_requests}"
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+def _wait_idle(page: Page) -> None:
+    """The script run is over (Streamlit's own marker on the app root, no running-man widget) and drawn."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    # plotly draws after the run has ended; wait for the three charts (or for the box of a crashed page)
+    page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 3
+                                    || document.querySelector('[data-testid="stException"]')""")
+
+
+def _assert_no_exception(page: Page) -> None:
+    boxes = page.get_by_test_id("stException")
+    if boxes.count():
+        pytest.fail("the page shows a Streamlit exception:\n" + "\n---\n".join(boxes.all_inner_texts()))
+
+
+def _assert_overview(page: Page) -> None:
+    """总览 has rendered: title, the 受理案件数 metric, its three plotly charts, and no exception box."""
+    _assert_no_exception(page)
+    expect(page.get_by_role("heading", name="总览", level=1)).to_be_visible()
+    expect(_metric(page, "受理案件数")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)
+    expect(page.locator(".js-plotly-plot svg.main-svg").first).to_be_visible()
+    _assert_no_exception(page)
+
+
+def _metric(page: Page, label: str):
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+
+
+def _count(text: str) -> int:
+    """'1,234 件' → 1234."""
+    match = re.fullmatch(r"\s*([\d,]+)\s*件\s*", text)
+    assert match, f"not a case count: {text!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def _county_select(page: Page):
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="区县")
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot. Streamlit scrolls inside <main data-testid="stMain">, not the document, so
+    the window is made as tall as that content for the shot (full_page alone would stop at the fold)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    content = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], content)})
+    try:
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(size)
+
+
+# --- tests ---------------------------------------------------------------------------------------------
+
+def test_overview_county_filter_and_csv_download(page, dashboard_url, demo_warehouse, tmp_path):
+    page.goto(dashboard_url)
+    _wait_idle(page)
+    _screenshot(page, "overview.png")  # before the checks, so a broken page is there to look at
+    _assert_overview(page)
+    city_text = _metric(page, "受理案件数").inner_text()
+    city = _count(city_text)
+    assert city == queries.kpis(Filters(), demo_warehouse)["accepted"]
+
+    # Choose 开原市 in the sidebar's 区县 multiselect, as a person would.
+    _county_select(page).get_by_role("combobox").click()
+    page.get_by_role("option", name="开原市", exact=True).click()
+    page.keyboard.press("Escape")  # close the dropdown so it does not cover the screenshot
+    expect(_metric(page, "受理案件数")).not_to_have_text(city_text)
+    _wait_idle(page)
+    _screenshot(page, "overview_kaiyuan.png")
+    _assert_overview(page)
+    kaiyuan = _count(_metric(page, "受理案件数").inner_text())
+    assert 0 < kaiyuan < city
+    assert kaiyuan == queries.kpis(Filters((KAIYUAN,)), demo_warehouse)["accepted"]
+    expect(page).to_have_url(re.compile(rf"[?&]county={KAIYUAN}(&|$)"))
+    expect(_county_select(page)).to_contain_text("开原市")
+
+    # The table's CSV: a Chinese file name, UTF-8 with BOM (Excel), only 开原市's row.
+    with page.expect_download() as download_info:
+        page.get_by_test_id("stDownloadButton").filter(has_text="下载 CSV").get_by_role("button").click()
+    download = download_info.value
+    name = download.suggested_filename
+    assert name.endswith(".csv") and "铁岭市人民调解案件录入率" in name, name
+    saved = tmp_path / name
+    download.save_as(saved)
+    body = saved.read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert "开原市".encode("utf-8") in body
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row["区县"] for row in rows] == ["开原市"]
+    _assert_no_exception(page)
+
+
+def test_shared_link_reproduces_the_county_filter(page, dashboard_url, demo_warehouse):
+    page.goto(f"{dashboard_url}/?county={CHANGTU}")
+    _wait_idle(page)
+    _assert_overview(page)
+    select = _county_select(page)
+    expect(select).to_contain_text("昌图县")
+    for other in ("开原市", "银州区", "清河区", "铁岭县", "西丰县", "调兵山市"):
+        expect(select).not_to_contain_text(other)
+    expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
+    changtu = _count(_metric(page, "受理案件数").inner_text())
+    assert changtu == queries.kpis(Filters((CHANGTU,)), demo_warehouse)["accepted"]
