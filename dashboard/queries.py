@@ -37,7 +37,7 @@ def kpis(f: Filters, path: Path | None = None) -> dict:
         FROM marts.cases WHERE {where}""", params, path).row(0, named=True)
     where, params = f.sql()
     rate = query(f"""
-        SELECT sum(cases_entered) AS entered, sum(cases_reported) AS reported
+        SELECT sum(cases_entered)::BIGINT AS entered, sum(cases_reported)::BIGINT AS reported
         FROM marts.entry_rate_county_month WHERE {where}""", params, path).row(0, named=True)
     closed, reported = cases["closed"], rate["reported"] or 0
     return {
@@ -65,7 +65,7 @@ def monthly_trend(f: Filters, path: Path | None = None) -> pl.DataFrame:
     where, params = f.sql()
     return query(f"""
         WITH m AS (
-            SELECT month, sum(cases_entered) AS 系统录入案件数, sum(cases_reported) AS 月报受理案件数
+            SELECT month, sum(cases_entered)::BIGINT AS 系统录入案件数, sum(cases_reported)::BIGINT AS 月报受理案件数
             FROM marts.entry_rate_county_month WHERE {where} GROUP BY month
         ), s AS (
             SELECT accepted_month AS month, count(*) FILTER (WHERE outcome = '调解成功') AS 调解成功数

@@ -14,7 +14,7 @@ entered AS (
     FROM marts.cases GROUP BY ALL
 ),
 reported AS (
-    SELECT county_code, report_month AS month, sum(cases_accepted) AS cases_reported
+    SELECT county_code, report_month AS month, sum(cases_accepted)::BIGINT AS cases_reported
     FROM marts.monthly_reports GROUP BY ALL
 )
 SELECT c.county_code, c.county, m.month,
