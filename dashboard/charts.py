@@ -34,7 +34,8 @@ def cases_by_type(frame: pl.DataFrame) -> go.Figure:
         x=frame["案件数"], y=frame["纠纷类型"], orientation="h", marker_color=BLUE,
         text=[f"{n:,}({s:.1%})" for n, s in zip(frame["案件数"], frame["占比"])], textposition="outside",
         hovertemplate="%{y}<br>案件数:%{x:,} 件<extra></extra>", cliponaxis=False))
-    fig.update_xaxes(title_text="案件数(件)", tickformat=",d")
+    # headroom on the right so the label beside the longest bar is not cut off
+    fig.update_xaxes(title_text="案件数(件)", tickformat=",d", range=[0, float(frame["案件数"].max()) * 1.3])
     fig.update_yaxes(title_text="纠纷类型")
     return _layout(fig, title, height=max(320, 26 * frame.height + 80))
 
@@ -70,9 +71,13 @@ def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
         customdata=frame.select("系统录入案件数", "月报受理案件数", "状态").rows(),
         hovertemplate="%{x}<br>录入率:%{y:.1%}<br>系统录入:%{customdata[0]:,} 件"
                       "<br>月报受理:%{customdata[1]:,} 件<br>%{customdata[2]}<extra></extra>", cliponaxis=False))
-    fig.add_hline(y=target, line_dash="dash", line_color=RED, annotation_text=f"目标 {target:.0%}",
-                  annotation_position="top left")
+    fig.add_hline(y=target, line_dash="dash", line_color=RED)
+    # the target's label sits in the right margin, where no bar label can collide with it
+    fig.add_annotation(xref="paper", x=1, xanchor="left", y=target, yanchor="middle", text=f"目标<br>{target:.0%}",
+                       showarrow=False, font={"color": RED})
     top = max(1.1, float(frame["录入率"].max()) + 0.1)
     fig.update_yaxes(title_text="录入率(%)", tickformat=".0%", range=[0, top])
     fig.update_xaxes(title_text="区县")
-    return _layout(fig, title)
+    fig = _layout(fig, title)
+    fig.update_layout(margin={"r": 50})
+    return fig

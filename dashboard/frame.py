@@ -76,7 +76,7 @@ def main(pages_dir: Path) -> None:
     pages = [st.Page(str(Path(pages_dir) / file), title=title, icon=icon, url_path=url, default=i == 0)
              for i, (file, title, icon, url) in enumerate(PAGES)]
     page = st.navigation(pages)
-    st.sidebar.markdown("### 铁岭市矛盾纠纷预防化解专项行动")
+    st.sidebar.markdown("**铁岭市司法局**  \n矛盾纠纷预防化解专项行动(2023)")
     try:
         db.version()
     except db.WarehouseMissing as missing:
