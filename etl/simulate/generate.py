@@ -1,0 +1,138 @@
+"""Derive the export files of each dataset from the simulated world and write them."""
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from etl.contract import DATASETS
+from etl.simulate.cases import Case, as_of, simulate_cases, update_time
+from etl.simulate.world import PROFILES, World, build_world
+from etl.simulate.writers import Export, FileStyle, county_text, township_text, write
+
+# Quarterly exports and the moment each was taken (Q1 covers March only).
+QUARTERS = (("2023Q1", datetime(2023, 4, 1, 2, 0), (3,)), ("2023Q2", datetime(2023, 7, 1, 2, 0), (4, 5, 6)),
+            ("2023Q3", datetime(2023, 10, 1, 2, 0), (7, 8, 9)), ("2023Q4", datetime(2024, 1, 2, 2, 0), (10, 11, 12)))
+
+CASE_STYLES = {
+    "2023Q1": FileStyle("xlsx", title_rows=("铁岭市人民调解案件统计表", "导出时间:2023-04-01 02:00")),
+    "2023Q2": FileStyle("csv", "gb18030", ("铁岭市人民调解案件统计表",), date_style="slash", county_form="short"),
+    "2023Q3": FileStyle("csv", "utf-8-sig", ("铁岭市人民调解案件统计表", "导出时间:2023-10-01 02:00", "单位:件"),
+                        date_style="cn", township_short=True, shuffle=True),
+    "2023Q4": FileStyle("xlsx", title_rows=("铁岭市人民调解案件统计表",), county_form="bureau", note_sheet="说明"),
+}
+REPORT_TOTALS = ("受理案件数", "调解成功数")
+REPORT_STYLES = {
+    "2023Q1": FileStyle("csv", "gb18030", ("人民调解统计月报",), date_style="iso", total_row=REPORT_TOTALS),
+    "2023Q2": FileStyle("xlsx", title_rows=("人民调解统计月报", "填报单位:铁岭市司法局"), total_row=REPORT_TOTALS,
+                        county_form="short", township_short=True),
+    "2023Q3": FileStyle("csv", "utf-8-sig", ("人民调解统计月报",), total_row=REPORT_TOTALS, shuffle=True),
+    "2023Q4": FileStyle("xlsx", title_rows=("人民调解统计月报",), total_row=REPORT_TOTALS, county_form="bureau"),
+}
+
+
+def _case_row(world: World, c: Case, entered_at: datetime, style: FileStyle) -> dict:
+    org = world.orgs[c.org]
+    county = world.counties[c.county]
+    village = world.villages[c.village][0] if c.village else None
+    return {
+        "案件编号": c.case_id, "所属区县": county_text(county, style.county_form),
+        "所属乡镇(街道)": township_text(c.county, c.township, world.townships[c.township][0], style.township_short),
+        "所属村(社区)": village, "调解组织名称": org.name, "调解组织类型": org.type, "调解员编号": c.mediator,
+        "调解员姓名": world.mediators[c.mediator].name, "纠纷类型": c.dispute, "纠纷来源": c.source,
+        "当事人姓名": "、".join(n for n, _ in c.parties), "当事人身份证号": "、".join(i for _, i in c.parties),
+        "涉及人数": c.people, "涉及金额(元)": c.amount, "受理日期": c.accepted, "调解日期": c.mediated,
+        "调解结果": c.outcome, "协议形式": c.agreement, "履行情况": c.performance, "化解层级": c.level,
+        "是否信访案件": c.petition, "是否移交公安": c.police, "录入时间": entered_at,
+    }
+
+
+def case_exports(world: World, cases: list[Case]) -> tuple[list[Export], Counter]:
+    """One export per quarter: the cases created or changed since the previous export, as they stood then."""
+    rng = world.rng
+    by_quarter: dict[str, list[tuple[Case, datetime]]] = defaultdict(list)
+    previous = datetime.min
+    for quarter, moment, _ in QUARTERS:
+        for c in cases:
+            if not c.entered:
+                continue
+            created_now = previous < c.entered_at <= moment
+            updated_at = update_time(c) if c.mediated and c.mediated >= c.entered_at.date() else None
+            updated_now = updated_at is not None and previous < updated_at <= moment
+            if updated_now:
+                by_quarter[quarter].append((as_of(c, moment), updated_at))
+            elif created_now:
+                by_quarter[quarter].append((as_of(c, c.entered_at), c.entered_at))
+        previous = moment
+    exports, entered = [], Counter()
+    header = [col.name for col in DATASETS["mediation_case"].columns]
+    for quarter, _, _ in QUARTERS:
+        style = CASE_STYLES[quarter]
+        rows = [_case_row(world, c, at, style) for c, at in by_quarter[quarter]]
+        # ~1% of rows exported twice in the same file (identical rows: valid per the contract)
+        rows += [dict(r) for r in rng.sample(rows, k=len(rows) // 100)] if rows else []
+        rows.sort(key=lambda r: (r["录入时间"], r["案件编号"]))
+        exports.append(Export(f"人民调解案件_{quarter}.{'xlsx' if style.format == 'xlsx' else 'csv'}",
+                              "mediation_case", "人民调解案件", header, rows, style))
+    for c in cases:
+        if c.entered:
+            entered[c.county] += 1
+    return exports, entered
+
+
+def report_exports(world: World, cases: list[Case]) -> tuple[list[Export], Counter]:
+    """Monthly statistical reports per township: the cases each really accepted (entered or not)."""
+    accepted: Counter = Counter()
+    succeeded: Counter = Counter()
+    for c in cases:
+        key = (c.county, c.township, c.accepted.month)
+        accepted[key] += 1
+        succeeded[key] += c.outcome == "调解成功"
+    exports, reported = [], Counter()
+    header = [col.name for col in DATASETS["monthly_case_report"].columns]
+    for quarter, _, months in QUARTERS:
+        style = REPORT_STYLES[quarter]
+        rows = []
+        for county in sorted(world.counties):
+            factor = PROFILES[county].report_factor
+            for township in sorted(world.townships_by_county[county]):
+                for month in months:
+                    n = round(accepted[(county, township, month)] * factor)
+                    ok = min(n, round(succeeded[(county, township, month)] * factor))
+                    reported[county] += n
+                    label = f"2023年{month}月" if style.format == "csv" and style.encoding == "gb18030" \
+                        else f"2023-{month:02d}"
+                    rows.append({"所属区县": county_text(world.counties[county], style.county_form),
+                                 "所属乡镇(街道)": township_text(county, township, world.townships[township][0],
+                                                             style.township_short),
+                                 "统计月份": label, "受理案件数": n, "调解成功数": ok})
+        exports.append(Export(f"人民调解统计月报_{quarter}.{'xlsx' if style.format == 'xlsx' else 'csv'}",
+                              "monthly_case_report", "人民调解统计月报", header, rows, style))
+    return exports, reported
+
+
+def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0) -> dict:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    world = build_world(seed)
+    cases = simulate_cases(world, scale)
+    case_files, entered = case_exports(world, cases)
+    report_files, reported = report_exports(world, cases)
+    write_rng = random.Random(seed + 1)
+    files = []
+    for export in [*case_files, *report_files]:
+        write(export, out_dir, write_rng)
+        files.append({"file": export.name, "dataset": export.dataset, "encoding": export.encoding,
+                      "rows": len(export.rows)})
+    summary = {
+        "seed": seed, "scale": scale, "files": files,
+        "cases_total": len(cases), "cases_entered": sum(entered.values()),
+        "counties": {world.counties[c]: {"county_code": c, "cases_real": sum(x.county == c for x in cases),
+                                         "cases_entered": entered[c], "cases_reported": reported[c]}
+                     for c in sorted(world.counties)},
+    }
+    (out_dir / ".simulate-manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1),
+                                                      encoding="utf-8")
+    return summary

@@ -1,0 +1,142 @@
+"""The simulated world: counties with their own habits, organisations, mediators, people."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from etl import reference
+from etl.normalise import ID_CHECK, ID_WEIGHTS
+
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜"
+            "戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
+COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "慕容")
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏飞宇浩凯俊峰建国志文斌海波辉琳晶雪颖慧玲丹"
+
+
+@dataclass(frozen=True)
+class CountyProfile:
+    """How a county behaves: the share of its real cases it enters in the system, and its reports."""
+    entry_rate: float          # probability a real case is entered in the grassroots system
+    report_factor: float       # monthly reports count this share of the real cases (≠1: a data problem)
+    rural: float               # 0 urban … 1 rural: drives land and property disputes
+    cases_per_10k: float       # cases a year per 10,000 residents
+
+
+PROFILES = {
+    "211202": CountyProfile(0.95, 1.00, 0.0, 72),   # 银州区
+    "211204": CountyProfile(0.97, 1.00, 0.1, 80),   # 清河区
+    "211221": CountyProfile(0.92, 1.00, 0.9, 68),   # 铁岭县
+    "211223": CountyProfile(0.80, 1.00, 1.0, 66),   # 西丰县: enters only ~80% of its cases
+    "211224": CountyProfile(0.93, 1.00, 1.0, 62),   # 昌图县
+    "211281": CountyProfile(1.00, 0.88, 0.5, 70),   # 调兵山市: reports fewer than it enters (>100%)
+    "211282": CountyProfile(0.91, 1.00, 0.8, 70),   # 开原市
+}
+
+
+@dataclass
+class Org:
+    code: str
+    name: str
+    type: str
+    county: str
+    township: str | None
+    village: str | None
+    level: str                  # 化解层级 its cases are held at
+    mediators: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Mediator:
+    id: str
+    name: str
+    org: str
+    full_time: bool
+
+
+@dataclass
+class World:
+    rng: random.Random
+    counties: dict[str, str]                    # code -> name
+    townships: dict[str, tuple[str, str]]       # code -> (name, county code)
+    villages: dict[str, tuple[str, str]]        # code -> (name, township code)
+    villages_by_township: dict[str, list[str]]
+    townships_by_county: dict[str, list[str]]
+    population: dict[str, int]
+    orgs: dict[str, Org] = field(default_factory=dict)
+    mediators: dict[str, Mediator] = field(default_factory=dict)
+    village_orgs: dict[str, list[str]] = field(default_factory=dict)    # village code -> org codes
+    township_orgs: dict[str, list[str]] = field(default_factory=dict)
+    county_orgs: dict[str, list[str]] = field(default_factory=dict)
+
+    def name(self) -> str:
+        rng = self.rng
+        surname = rng.choice(COMPOUND) if rng.random() < 0.01 else rng.choice(SURNAMES)
+        return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+    def id18(self, county: str) -> str:
+        rng = self.rng
+        born = date(rng.randint(1945, 2003), rng.randint(1, 12), rng.randint(1, 28))
+        body = f"{county}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+        return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+
+
+def build_world(seed: int) -> World:
+    rng = random.Random(seed)
+    counties = dict(reference.counties().select("code", "name").iter_rows())
+    townships = {c: (n, k) for c, n, k in reference.townships().select("code", "name", "county_code").iter_rows()}
+    villages = {c: (n, t) for c, n, t in reference.villages().select("code", "name", "township_code").iter_rows()}
+    by_township: dict[str, list[str]] = {}
+    for code, (_, township) in villages.items():
+        by_township.setdefault(township, []).append(code)
+    by_county: dict[str, list[str]] = {}
+    for code, (_, county) in townships.items():
+        by_county.setdefault(county, []).append(code)
+    world = World(rng, counties, townships, villages, by_township, by_county,
+                  dict(reference.population().select("code", "population").iter_rows()))
+    _organisations(world)
+    return world
+
+
+def _add_org(world: World, org: Org, full_time: int, part_time: int) -> None:
+    world.orgs[org.code] = org
+    for i in range(full_time + part_time):
+        mid = f"TJ{org.county}-{len(world.mediators) + 1:05d}"
+        world.mediators[mid] = Mediator(mid, world.name(), org.code, i < full_time)
+        org.mediators.append(mid)
+
+
+def _organisations(world: World) -> None:
+    rng = world.rng
+    for county, cname in world.counties.items():
+        world.county_orgs[county] = []
+        centre = Org(f"ORG{county}Z", f"{cname}社会矛盾纠纷调处化解中心", "矛盾纠纷调处化解中心", county, None, None,
+                     "县(市、区)")
+        _add_org(world, centre, 4, 2)
+        world.county_orgs[county].append(centre.code)
+        for i, trade in enumerate(("医疗纠纷", "道路交通事故", "劳动争议")):
+            org = Org(f"ORG{county}H{i}", f"{cname}{trade}人民调解委员会", "行业性专业性调委会", county, None, None,
+                      "县(市、区)")
+            _add_org(world, org, 1, 2)
+            world.county_orgs[county].append(org.code)
+        for township in world.townships_by_county[county]:
+            tname = world.townships[township][0]
+            org = Org(f"ORG{township}T", f"{tname}人民调解委员会", "乡镇(街道)调委会", county, township, None,
+                      "乡镇(街道)")
+            _add_org(world, org, 2, 3)
+            world.township_orgs[township] = [org.code]
+            if rng.random() < 0.12:
+                studio = Org(f"ORG{township}G", f"{tname}{world.name()}个人调解工作室", "个人品牌调解工作室",
+                             county, township, None, "乡镇(街道)")
+                _add_org(world, studio, 1, 0)
+                world.township_orgs[township].append(studio.code)
+            for village in world.villages_by_township.get(township, []):
+                vname = world.villages[village][0]
+                short = vname.removesuffix("村民委员会").removesuffix("居民委员会")
+                point = Org(f"ORG{village}P", f"{short}村(居)民评理说事点", "村(居)民评理说事点", county, township,
+                            village, "村(社区)")
+                _add_org(world, point, 1 if rng.random() < 0.8 else 0, 1)
+                committee = Org(f"ORG{village}C", f"{short}人民调解委员会", "村(居)调委会", county, township,
+                                village, "村(社区)")
+                _add_org(world, committee, 0, 2)
+                world.village_orgs[village] = [point.code, committee.code]
