@@ -55,3 +55,28 @@ def test_missing_warehouse_explains_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "none.duckdb"))
     at = AppTest.from_file(ENTRY, default_timeout=30).run()
     assert "尚未找到数据仓库" in at.error[0].value
+
+
+def test_a_new_publish_shows_without_restart(demo_inbox, tmp_path, monkeypatch):
+    """The app keys its caches on the warehouse version and ATTACHes the file fresh: a swap is seen."""
+    import shutil
+
+    from etl.run import run
+    from tests.conftest import TEST_KEY, write_csv
+    from tests.test_normalise import BASE, CASE_HEADER
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(demo_inbox, inbox)
+    wh = tmp_path / "warehouse.duckdb"
+    run(inbox, wh, hmac_key=TEST_KEY)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(wh))
+    at = AppTest.from_file(ENTRY, default_timeout=60).run()
+    before = _metric(at, "受理案件数")
+
+    write_csv(inbox / "人民调解案件_补录.csv", [CASE_HEADER] + [
+        [{**BASE, "案件编号": f"NEW{i}"}[h] for h in CASE_HEADER] for i in range(3)])
+    run(inbox, wh, hmac_key=TEST_KEY)
+    at.run()
+    assert not at.exception
+    assert int(_metric(at, "受理案件数").split()[0].replace(",", "")) == \
+        int(before.split()[0].replace(",", "")) + 3
