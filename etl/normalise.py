@@ -210,11 +210,12 @@ class _Normaliser:
     def places(self) -> None:
         parent: pl.Series | None = None
         for c in (x for x in self.ds.columns if x.place):
-            names = self.series(_blank(pl.col(c.name).str.strip_chars()))
+            names = self.series(_blank(pl.col(c.name).str.strip_chars())).cast(pl.String)
             code = (places.resolve_county(names) if c.place == "county"
-                    else places.resolve_within(parent, names, c.place))
+                    else places.resolve_within(parent, names, c.place)).cast(pl.String)
             f = pl.DataFrame({ROW: self.raw[ROW], "name": names, "code": code,
-                              "parent_ok": True if parent is None else parent.is_not_null()})
+                              "parent_ok": pl.repeat(True, len(names), eager=True) if parent is None
+                              else parent.is_not_null()})
             # Without a resolved parent a child cannot be judged: the parent's issue is the one shown.
             rule = (pl.when(pl.col("name").is_null()).then(None)
                     .when(pl.col("code") == places.CITY).then(pl.lit("city_not_county"))

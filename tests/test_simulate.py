@@ -20,7 +20,13 @@ def full(tmp_path_factory):
 
 
 def test_files_formats_and_encodings(demo_inbox):
-    names = sorted(p.name for p in demo_inbox.iterdir() if not p.name.startswith("."))
+    from etl.contract import DATASETS
+    from etl.read import dataset_from_name
+
+    files = [p.name for p in demo_inbox.iterdir() if not p.name.startswith(".")]
+    assert {dataset_from_name(n).key for n in files} == set(DATASETS)  # all twelve datasets
+    assert any(read_file(demo_inbox / n).rows_read == 0 for n in files)  # an empty export
+    names = sorted(n for n in files if n.startswith("人民调解案件") or n.startswith("人民调解统计月报"))
     assert names == [f"人民调解案件_2023Q{q}.{ext}" for q, ext in zip("1234", ("xlsx", "csv", "csv", "xlsx"))] + \
                     [f"人民调解统计月报_2023Q{q}.{ext}" for q, ext in zip("1234", ("csv", "xlsx", "csv", "xlsx"))]
     gb = (demo_inbox / "人民调解案件_2023Q2.csv").read_bytes()

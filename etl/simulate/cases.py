@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from etl import reference
-from etl.simulate.world import PROFILES, World
+from etl.simulate.world import HABITS, PROFILES, World
 
 CAMPAIGN_START, CAMPAIGN_END = date(2023, 3, 1), date(2023, 12, 31)
 # Spring farming season and the weeks before the Spring Festival are busy; August is quiet.
@@ -109,7 +109,11 @@ def simulate_cases(world: World, scale: float) -> list[Case]:
 def _one_case(world, county, month, days, seq, disputes, aliases, profile) -> Case:
     rng = world.rng
     township, village, org, level = _placement(world, county)
-    mediator = rng.choice(world.orgs[org].mediators)
+    full_time = [m for m in world.orgs[org].mediators if world.mediators[m].full_time]
+    if full_time and world.orgs[org].type == "村(居)民评理说事点" and rng.random() < HABITS[county].point_pref:
+        mediator = full_time[0]
+    else:
+        mediator = rng.choice(world.orgs[org].mediators)
     dispute = _weighted(rng, disputes)
     if aliases.get(dispute) and rng.random() < 0.05:
         dispute = rng.choice(aliases[dispute])

@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from etl.contract import DATASETS
+from etl.simulate import registers
 from etl.simulate.cases import Case, as_of, simulate_cases, update_time
 from etl.simulate.world import PROFILES, World, build_world
-from etl.simulate.writers import Export, FileStyle, county_text, township_text, write
+from etl.simulate.writers import Export, FileStyle, write
 
 # Quarterly exports and the moment each was taken (Q1 covers March only).
 QUARTERS = (("2023Q1", datetime(2023, 4, 1, 2, 0), (3,)), ("2023Q2", datetime(2023, 7, 1, 2, 0), (4, 5, 6)),
@@ -38,8 +39,7 @@ def _case_row(world: World, c: Case, entered_at: datetime, style: FileStyle) -> 
     county = world.counties[c.county]
     village = world.villages[c.village][0] if c.village else None
     return {
-        "案件编号": c.case_id, "所属区县": county_text(county, style.county_form),
-        "所属乡镇(街道)": township_text(c.county, c.township, world.townships[c.township][0], style.township_short),
+        "案件编号": c.case_id, "所属区县": county, "所属乡镇(街道)": world.townships[c.township][0],
         "所属村(社区)": village, "调解组织名称": org.name, "调解组织类型": org.type, "调解员编号": c.mediator,
         "调解员姓名": world.mediators[c.mediator].name, "纠纷类型": c.dispute, "纠纷来源": c.source,
         "当事人姓名": "、".join(n for n, _ in c.parties), "当事人身份证号": "、".join(i for _, i in c.parties),
@@ -104,13 +104,69 @@ def report_exports(world: World, cases: list[Case]) -> tuple[list[Export], Count
                     reported[county] += n
                     label = f"2023年{month}月" if style.format == "csv" and style.encoding == "gb18030" \
                         else f"2023-{month:02d}"
-                    rows.append({"所属区县": county_text(world.counties[county], style.county_form),
-                                 "所属乡镇(街道)": township_text(county, township, world.townships[township][0],
-                                                             style.township_short),
+                    rows.append({"所属区县": world.counties[county],
+                                 "所属乡镇(街道)": world.townships[township][0],
                                  "统计月份": label, "受理案件数": n, "调解成功数": ok})
         exports.append(Export(f"人民调解统计月报_{quarter}.{'xlsx' if style.format == 'xlsx' else 'csv'}",
                               "monthly_case_report", "人民调解统计月报", header, rows, style))
     return exports, reported
+
+
+def _export(name: str, dataset: str, rows: list[dict], style: FileStyle) -> Export:
+    ds = DATASETS[dataset]
+    ext = "xlsx" if style.format == "xlsx" else "csv"
+    return Export(f"{name}.{ext}", dataset, ds.prefix, [c.name for c in ds.columns], rows, style)
+
+
+def _title(text: str, *more: str) -> tuple[str, ...]:
+    return (text, *more)
+
+
+def other_exports(world: World, cases: list[Case], scale: float) -> list[Export]:
+    """The ten datasets besides cases and monthly reports, one or a few files each."""
+    orgs = registers.org_rows(world)
+    mid_year = [r for r in orgs if r["成立日期"] <= datetime(2023, 6, 30).date()]
+    tasks, persons = registers.resettlement_rows(world, scale)
+    h1_cut = datetime(2023, 6, 30).date()
+    tasks_h1 = [{**t, **({"反馈日期": None, "核查状态": "未核查", "核查结果": None}
+                          if t["反馈日期"] and t["反馈日期"] > h1_cut else {})}
+                for t in tasks if t["下发日期"] <= h1_cut]
+    tasks_h2 = [t for t in tasks if t["下发日期"] > h1_cut or (t["反馈日期"] and t["反馈日期"] > h1_cut)]
+    month_ends = tuple(datetime(2023, m + 1, 1).date() - timedelta(days=1) for m in range(3, 12)) + \
+        (datetime(2023, 12, 31).date(),)
+    quarters = {q: months for q, _, months in QUARTERS}
+    risk_styles = {"2023Q1": FileStyle("csv", "utf-8-sig", _title("基层社会治理矛盾纠纷风险预警报表")),
+                   "2023Q2": FileStyle("xlsx", title_rows=_title("基层社会治理矛盾纠纷风险预警报表", "单位:件")),
+                   "2023Q3": FileStyle("xlsx", title_rows=_title("基层社会治理矛盾纠纷风险预警报表"),
+                                       township_short=True),
+                   "2023Q4": FileStyle("csv", "gb18030", _title("基层社会治理矛盾纠纷风险预警报表"),
+                                       date_style="slash")}
+    return [
+        _export("调解组织_2023H1", "mediation_org", mid_year,
+                FileStyle("csv", "gb18030", _title("人民调解组织信息表"), date_style="slash")),
+        _export("调解组织_2023年度", "mediation_org", orgs, FileStyle("xlsx", title_rows=_title("人民调解组织信息表"))),
+        _export("人民调解员_2023", "mediator", registers.mediator_rows(world),
+                FileStyle("xlsx", title_rows=_title("人民调解员信息表", "导出时间:2023-12-31 02:00"))),
+        _export("司法所_2023", "judicial_office", registers.judicial_office_rows(world),
+                FileStyle("csv", "utf-8", _title("星级司法所创建情况"), date_style="cn")),
+        *(_export(f"矛盾纠纷风险预警月报_{q}", "risk_report", registers.risk_report_rows(world, cases, months),
+                  risk_styles[q]) for q, months in quarters.items()),
+        _export("服刑人员信息核查_2023H1", "inmate_verification", tasks_h1,
+                FileStyle("xlsx", title_rows=_title("服刑人员信息核查任务"))),
+        _export("服刑人员信息核查_2023H2", "inmate_verification", tasks_h2,
+                FileStyle("csv", "gb18030", _title("服刑人员信息核查任务"), county_form="short")),
+        _export("刑满释放人员_2023", "released_person", persons,
+                FileStyle("csv", "gb18030", _title("刑满释放人员信息"), date_style="iso")),
+        _export("慧评理注册_2023", "app_registration", registers.app_registration_rows(world, month_ends),
+                FileStyle("xlsx", title_rows=_title("慧评理小程序注册情况统计"))),
+        _export("工作报送台账", "county_submission", registers.submission_rows(world),
+                FileStyle("xlsx", title_rows=_title("专项行动工作报送台账"))),
+        _export("调处化解中心台账", "resolution_center", registers.centre_rows(world),
+                FileStyle("xlsx", title_rows=_title("矛盾纠纷调处化解中心建设台账"))),
+        _export("个人极端案事件_2023H1", "extreme_incident", [], FileStyle("csv", "utf-8-sig")),
+        _export("个人极端案事件_2023", "extreme_incident", registers.incident_rows(world),
+                FileStyle("xlsx", title_rows=_title("个人极端案(事)件台账"))),
+    ]
 
 
 def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0) -> dict:
@@ -122,7 +178,7 @@ def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0) -> dict:
     report_files, reported = report_exports(world, cases)
     write_rng = random.Random(seed + 1)
     files = []
-    for export in [*case_files, *report_files]:
+    for export in [*case_files, *report_files, *other_exports(world, cases, scale)]:
         write(export, out_dir, write_rng)
         files.append({"file": export.name, "dataset": export.dataset, "encoding": export.encoding,
                       "rows": len(export.rows)})

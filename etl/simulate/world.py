@@ -23,6 +23,40 @@ class CountyProfile:
     cases_per_10k: float       # cases a year per 10,000 residents
 
 
+@dataclass(frozen=True)
+class Habits:
+    """A county's strengths and weaknesses, one knob per scoring indicator."""
+    point_full_time: float        # share of 评理说事点 with a full-time mediator
+    point_pref: float             # chance a point's case is mediated by its full-time mediator
+    verify_days: float            # mean days from 下发 to 反馈 of a verification task
+    verify_miss: float            # share of tasks never verified
+    verify_success: float         # share of verified tasks verified successfully
+    app_rate: float               # 慧评理 registrations ÷ census population at year end
+    county_centre_built: date     # 县级调处化解中心 建成日期 (due 06-20)
+    township_centre_late: float   # share of township centres opened after 09-20
+    centre_short_staff: float     # share of township centres with fewer than 2 full-time mediators
+    star_late: float              # share of judicial offices late with plan or materials
+    key_handover: float           # share of key released persons handed over 必接必送
+    lost_contact: int             # released persons 脱管/漏管
+    risk_late: float              # share of risk reports sent after the 5th of the next month
+    training: float               # share of mediators with a 2023 annual training
+    milestones_late: tuple[str, ...] = ()
+    milestones_missing: tuple[str, ...] = ()
+
+
+HABITS = {
+    "211202": Habits(0.95, 0.70, 12, 0.02, 0.93, 0.13, date(2023, 5, 28), 0.00, 0.00, 0.00, 0.96, 1, 0.02, 0.97),
+    "211204": Habits(0.90, 0.60, 15, 0.03, 0.95, 0.11, date(2023, 6, 15), 0.00, 0.50, 0.00, 1.00, 0, 0.00, 0.90),
+    "211221": Habits(0.80, 0.55, 20, 0.05, 0.91, 0.08, date(2023, 6, 20), 0.10, 0.10, 0.10, 0.90, 2, 0.05, 0.85,
+                     milestones_late=("工作专班及落实举措",)),
+    "211223": Habits(0.70, 0.45, 35, 0.15, 0.86, 0.06, date(2023, 7, 15), 0.30, 0.20, 0.25, 0.80, 4, 0.15, 0.70,
+                     milestones_missing=("专项行动书面总结",)),
+    "211224": Habits(0.85, 0.60, 25, 0.08, 0.92, 0.10, date(2023, 6, 10), 0.05, 0.05, 0.05, 0.95, 3, 0.08, 0.92),
+    "211281": Habits(0.90, 0.65, 10, 0.02, 0.97, 0.15, date(2023, 5, 20), 0.00, 0.00, 0.00, 1.00, 0, 0.03, 1.00),
+    "211282": Habits(0.75, 0.50, 28, 0.10, 0.88, 0.09, date(2023, 6, 18), 0.15, 0.10, 0.15, 0.85, 6, 0.10, 0.80,
+                     milestones_late=("星级司法所佐证材料",)),
+}
+
 PROFILES = {
     "211202": CountyProfile(0.95, 1.00, 0.0, 72),   # 银州区
     "211204": CountyProfile(0.97, 1.00, 0.1, 80),   # 清河区
@@ -43,6 +77,7 @@ class Org:
     township: str | None
     village: str | None
     level: str                  # 化解层级 its cases are held at
+    founded: date | None = None
     mediators: list[str] = field(default_factory=list)
 
 
@@ -52,6 +87,9 @@ class Mediator:
     name: str
     org: str
     full_time: bool
+    sex: str = "男"
+    id18: str = ""
+    phone: str = ""
 
 
 @dataclass
@@ -99,10 +137,16 @@ def build_world(seed: int) -> World:
 
 
 def _add_org(world: World, org: Org, full_time: int, part_time: int) -> None:
+    rng = world.rng
+    if org.founded is None:
+        org.founded = date(rng.randint(2012, 2022), rng.randint(1, 12), rng.randint(1, 28))
     world.orgs[org.code] = org
     for i in range(full_time + part_time):
         mid = f"TJ{org.county}-{len(world.mediators) + 1:05d}"
-        world.mediators[mid] = Mediator(mid, world.name(), org.code, i < full_time)
+        person = world.id18(org.county)
+        world.mediators[mid] = Mediator(mid, world.name(), org.code, i < full_time,
+                                        "男" if int(person[16]) % 2 else "女", person,
+                                        f"1{rng.choice('35789')}{rng.randint(0, 999_999_999):09d}")
         org.mediators.append(mid)
 
 
@@ -110,12 +154,13 @@ def _organisations(world: World) -> None:
     rng = world.rng
     for county, cname in world.counties.items():
         world.county_orgs[county] = []
-        centre = Org(f"ORG{county}Z", f"{cname}社会矛盾纠纷调处化解中心", "矛盾纠纷调处化解中心", county, None, None,
+        seat = sorted(world.townships_by_county[county])[0]  # county-level bodies sit in the county seat
+        centre = Org(f"ORG{county}Z", f"{cname}社会矛盾纠纷调处化解中心", "矛盾纠纷调处化解中心", county, seat, None,
                      "县(市、区)")
         _add_org(world, centre, 4, 2)
         world.county_orgs[county].append(centre.code)
         for i, trade in enumerate(("医疗纠纷", "道路交通事故", "劳动争议")):
-            org = Org(f"ORG{county}H{i}", f"{cname}{trade}人民调解委员会", "行业性专业性调委会", county, None, None,
+            org = Org(f"ORG{county}H{i}", f"{cname}{trade}人民调解委员会", "行业性专业性调委会", county, seat, None,
                       "县(市、区)")
             _add_org(world, org, 1, 2)
             world.county_orgs[county].append(org.code)
@@ -133,9 +178,11 @@ def _organisations(world: World) -> None:
             for village in world.villages_by_township.get(township, []):
                 vname = world.villages[village][0]
                 short = vname.removesuffix("村民委员会").removesuffix("居民委员会")
+                # a few points were set up during the campaign: they count from the month after
+                founded = date(2023, rng.randint(3, 9), rng.randint(1, 28)) if rng.random() < 0.08 else None
                 point = Org(f"ORG{village}P", f"{short}村(居)民评理说事点", "村(居)民评理说事点", county, township,
-                            village, "村(社区)")
-                _add_org(world, point, 1 if rng.random() < 0.8 else 0, 1)
+                            village, "村(社区)", founded)
+                _add_org(world, point, 1 if rng.random() < HABITS[county].point_full_time else 0, 1)
                 committee = Org(f"ORG{village}C", f"{short}人民调解委员会", "村(居)调委会", county, township,
                                 village, "村(社区)")
                 _add_org(world, committee, 0, 2)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from etl import places
+from etl import places, reference
+from etl.contract import DATASETS
 
 FIXED_CREATED = datetime(2023, 1, 1)  # xlsx metadata: no wall-clock time, so a seed gives identical bytes
 
@@ -38,7 +39,6 @@ class Export:
     header: list[str]
     rows: list[dict]
     style: FileStyle
-    place_columns: dict[str, str] = field(default_factory=dict)   # column -> county|township
 
     @property
     def encoding(self) -> str:
@@ -98,7 +98,33 @@ def _total(export: Export, header: list[str]) -> list | None:
     return row
 
 
+def _county_codes() -> dict[str, str]:
+    return {name: code for code, name in reference.counties().select("code", "name").iter_rows()}
+
+
+def with_place_forms(export: Export) -> list[dict]:
+    """Rows hold official names; the file writes them in its own forms (昌图, 昌图县司法局, 新台子…)."""
+    cols = {c.place: c.name for c in DATASETS[export.dataset].columns if c.place in ("county", "township")}
+    codes = _county_codes()
+    township_codes = {(t[2], t[1]): t[0] for t in reference.townships().select("code", "name", "county_code").iter_rows()}
+    out = []
+    for row in export.rows:
+        row = dict(row)
+        county = row.get(cols.get("county"))
+        if county in codes:
+            code = codes[county]
+            if "township" in cols and row.get(cols["township"]):
+                name = row[cols["township"]]
+                if (code, name) in township_codes:
+                    row[cols["township"]] = township_text(code, township_codes[(code, name)], name,
+                                                          export.style.township_short)
+            row[cols["county"]] = county_text(county, export.style.county_form)
+        out.append(row)
+    return out
+
+
 def write(export: Export, out_dir: Path, rng: random.Random) -> Path:
+    export = Export(export.name, export.dataset, export.prefix, export.header, with_place_forms(export), export.style)
     header = _ordered_header(export, rng)
     path = out_dir / export.name
     if export.style.format == "csv":
