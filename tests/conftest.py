@@ -52,3 +52,23 @@ def demo_warehouse(tmp_path_factory, demo_inbox) -> Path:
     report = run(demo_inbox, path, hmac_key=TEST_KEY)
     assert report.published
     return path
+
+
+@pytest.fixture(scope="session")
+def messy_inbox(tmp_path_factory) -> tuple[Path, dict]:
+    import json
+
+    from etl.simulate import generate
+
+    inbox = tmp_path_factory.mktemp("messy_inbox")
+    generate(inbox, seed=11, scale=0.1, messy=True)
+    return inbox, json.loads((inbox / ".simulate-manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def messy_warehouse(tmp_path_factory, messy_inbox) -> Path:
+    from etl.run import run
+
+    path = tmp_path_factory.mktemp("messy_wh") / "warehouse.duckdb"
+    assert run(messy_inbox[0], path, hmac_key=TEST_KEY).published
+    return path

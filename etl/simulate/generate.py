@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from etl.contract import DATASETS
 from etl.simulate import registers
 from etl.simulate.cases import Case, as_of, simulate_cases, update_time
+from etl.simulate.messy import bad_files, plant_bad_rows, variations
 from etl.simulate.world import PROFILES, World, build_world
 from etl.simulate.writers import Export, FileStyle, write
 
@@ -169,21 +171,40 @@ def other_exports(world: World, cases: list[Case], scale: float) -> list[Export]
     ]
 
 
-def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0) -> dict:
+RECEIVED = datetime(2024, 1, 2, 2, 0).timestamp()  # files "arrive" a second apart, in the order written
+
+
+def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0, messy: bool = False) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = build_world(seed)
     cases = simulate_cases(world, scale)
     case_files, entered = case_exports(world, cases)
     report_files, reported = report_exports(world, cases)
+    exports = [*case_files, *report_files, *other_exports(world, cases, scale)]
     write_rng = random.Random(seed + 1)
-    files = []
-    for export in [*case_files, *report_files, *other_exports(world, cases, scale)]:
-        write(export, out_dir, write_rng)
+    planted: dict = {}
+    if messy:
+        mess_rng = random.Random(seed + 2)
+        planted["variations"] = variations(exports, mess_rng)
+        planted["bad_rows"] = plant_bad_rows(exports, mess_rng)
+    files, written = [], []
+    for export in exports:
+        written.append(write(export, out_dir, write_rng))
         files.append({"file": export.name, "dataset": export.dataset, "encoding": export.encoding,
                       "rows": len(export.rows)})
+    if messy:
+        extra, planted["bad_files"] = bad_files(exports)
+        for name, data in extra:
+            (out_dir / name).write_bytes(data)
+            written.append(out_dir / name)
+        copy = out_dir / "人民调解案件_2023Q1 - 副本.xlsx"
+        copy.write_bytes((out_dir / "人民调解案件_2023Q1.xlsx").read_bytes())
+        written.append(copy)
+    for i, path in enumerate(written):
+        os.utime(path, (RECEIVED + i, RECEIVED + i))
     summary = {
-        "seed": seed, "scale": scale, "files": files,
+        "seed": seed, "scale": scale, "messy": messy, "files": files, **planted,
         "cases_total": len(cases), "cases_entered": sum(entered.values()),
         "counties": {world.counties[c]: {"county_code": c, "cases_real": sum(x.county == c for x in cases),
                                          "cases_entered": entered[c], "cases_reported": reported[c]}

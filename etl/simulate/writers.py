@@ -29,6 +29,9 @@ class FileStyle:
     shuffle: bool = False                # columns in another order
     note_sheet: str | None = None        # xlsx: a first sheet with a note; data on the sheet named for the dataset
     total_row: tuple[str, ...] = ()      # columns summed in a trailing 合计 row
+    total_word: str = "合计"
+    total_in: str | None = None          # the column that carries the total word (default: the first not summed)
+    header_text: tuple[tuple[str, str], ...] = ()   # column -> header cell as the file writes it
 
 
 @dataclass
@@ -92,7 +95,9 @@ def _total(export: Export, header: list[str]) -> list | None:
     if not export.style.total_row:
         return None
     row = [""] * len(header)
-    row[next(i for i, h in enumerate(header) if h not in export.style.total_row)] = "合计"
+    at = header.index(export.style.total_in) if export.style.total_in else \
+        next(i for i, h in enumerate(header) if h not in export.style.total_row)
+    row[at] = export.style.total_word
     for col in export.style.total_row:
         row[header.index(col)] = sum(r[col] or 0 for r in export.rows)
     return row
@@ -123,6 +128,16 @@ def with_place_forms(export: Export) -> list[dict]:
     return out
 
 
+def _header_cells(export: Export, header: list[str]) -> list[str]:
+    texts = dict(export.style.header_text)
+    return [texts.get(h, h) for h in header]
+
+
+def data_row_number(export: Export, index: int) -> int:
+    """The row a person sees in Excel for export.rows[index]: after the title rows and the header."""
+    return len(export.style.title_rows) + 2 + index
+
+
 def write(export: Export, out_dir: Path, rng: random.Random) -> Path:
     export = Export(export.name, export.dataset, export.prefix, export.header, with_place_forms(export), export.style)
     header = _ordered_header(export, rng)
@@ -139,7 +154,7 @@ def _write_csv(export: Export, header: list[str], path: Path) -> None:
     w = csv.writer(buf, lineterminator="\r\n")
     for title in export.style.title_rows:
         w.writerow([title])
-    w.writerow(header)
+    w.writerow(_header_cells(export, header))
     for r in export.rows:
         w.writerow([_cell_text(r[h], export.style) for h in header])
     total = _total(export, header)
@@ -164,7 +179,7 @@ def _write_xlsx(export: Export, header: list[str], path: Path) -> None:
     for title in export.style.title_rows:
         ws.write_string(row, 0, title, bold)
         row += 1
-    ws.write_row(row, 0, header, bold)
+    ws.write_row(row, 0, _header_cells(export, header), bold)
     real_dates = export.style.date_style == "excel"
     for r in export.rows:
         row += 1

@@ -1,0 +1,196 @@
+"""--messy: every tolerated variation of the contract at least once, planted bad rows and bad files.
+
+Each planted bad row breaks exactly one rule; the manifest says where (file, row as a person
+sees it in Excel, column, rule) so a test can check the ETL reports exactly that and no more.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from etl.read import FULLWIDTH
+from etl.simulate.writers import Export, FileStyle, data_row_number
+
+TO_FULLWIDTH = {v: k for k, v in FULLWIDTH.items() if v.isdigit()}
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _find(exports: list[Export], name_start: str) -> Export:
+    return next(e for e in exports if e.name.startswith(name_start))
+
+
+def _swap(exports: list[Export], old: Export, new: Export) -> None:
+    exports[exports.index(old)] = new
+
+
+def _map_values(export: Export, columns: tuple[str, ...], fn) -> None:
+    for row in export.rows:
+        for c in columns:
+            if row.get(c) is not None:
+                row[c] = fn(row[c])
+
+
+def _serial(value):
+    if isinstance(value, datetime):
+        delta = value - datetime.combine(EXCEL_EPOCH, datetime.min.time())
+        return round(delta.total_seconds() / 86400, 6)
+    return float((value - EXCEL_EPOCH).days)
+
+
+def _fancy_number(value):
+    if isinstance(value, float):
+        return f"{value:,.2f}元"
+    return "".join(TO_FULLWIDTH.get(ch, ch) for ch in str(value))
+
+
+def variations(exports: list[Export], rng: random.Random) -> dict[int, list[str]]:
+    """Apply the contract's tolerated variations; returns {variation number: [files showing it]}."""
+    seen: dict[int, list[str]] = {}
+
+    def mark(n: int, export: Export) -> None:
+        seen.setdefault(n, []).append(export.name)
+
+    for e in exports:  # 1: encodings and workbooks with several sheets, as generated
+        if e.style.format == "csv" or e.style.note_sheet:
+            mark(1, e)
+        if e.style.title_rows or e.style.total_row:
+            mark(2, e)
+        if e.style.county_form != "full" or e.style.township_short:
+            mark(4, e)
+        if e.style.date_style != "iso":
+            mark(5, e)
+        if not e.rows:
+            mark(10, e)
+
+    # 2: a numeric 序号 column whose last row says 总计
+    office = _find(exports, "司法所")
+    for i, row in enumerate(office.rows, 1):
+        row["序号"] = i
+    _swap(exports, office, replace(office, header=["序号", *office.header],
+                                   style=replace(office.style, total_row=("现有星级",), total_word="总计",
+                                                 total_in="序号")))
+    mark(2, office)
+
+    # 3: header cells with spaces, full-width parentheses and a line break; columns out of order; an extra column
+    mediators = _find(exports, "人民调解员")
+    for row in mediators.rows:
+        row["备注说明"] = None
+    _swap(exports, mediators, replace(mediators, header=[*mediators.header, "备注说明"], style=replace(
+        mediators.style, shuffle=True,
+        header_text=(("姓名", " 姓名 "), ("所属组织编码", "所属组织\n编码"), ("专兼职", "专兼职\u3000")))))
+    mark(3, mediators)
+    risk = _find(exports, "矛盾纠纷风险预警月报_2023Q1")
+    _swap(exports, risk, replace(risk, style=replace(risk.style, header_text=(("所属乡镇(街道)", "所属乡镇（街道）"),))))
+    mark(3, risk)
+
+    # 5: dates as 2023.3.5 and 20230305 text, and as Excel serial numbers
+    orgs = _find(exports, "调解组织_2023H1")
+    _map_values(orgs, ("成立日期",), lambda d: f"{d.year}.{d.month}.{d.day}")
+    _map_values(orgs, ("挂牌日期",), lambda d: f"{d:%Y%m%d}")
+    mark(5, orgs)
+    tasks = _find(exports, "服刑人员信息核查_2023H1")
+    _map_values(tasks, ("下发日期", "反馈日期", "预计释放日期"), _serial)
+    mark(5, tasks)
+
+    # 6: money with thousands separators and 元, full-width digits, numbers as text in a workbook
+    cases = _find(exports, "人民调解案件_2023Q4")
+    _map_values(cases, ("涉及金额(元)",), _fancy_number)
+    _map_values(cases, ("涉及人数",), lambda n: _fancy_number(n) if n > 2 else str(n))
+    mark(6, cases)
+
+    # 7: enums with stray and full-width spaces and full-width brackets; 是/否 as Y/N, 1/0, √/empty
+    _map_values(cases, ("调解结果",), lambda v: f" {v}\u3000")
+    _map_values(cases, ("调解组织类型",), lambda v: v.replace("(", "（").replace(")", "）"))
+    _map_values(cases, ("是否信访案件",), lambda v: {"是": "Y", "否": "N"}[v])
+    _map_values(cases, ("是否移交公安",), lambda v: {"是": "1", "否": "0"}[v])
+    persons = _find(exports, "刑满释放人员")
+    _map_values(persons, ("是否人户分离",), lambda v: "√" if v == "是" else None)
+    mark(7, cases)
+    mark(7, persons)
+
+    # 8: identity numbers with a lower-case x and spaces
+    _map_values(persons, ("身份证号",), lambda v: f"{v[:6]} {v[6:14]} {v[14:].lower()}")
+    mark(8, persons)
+
+    # 9: the same record twice in one file (cases, as generated) and again in a later file (H1 → H2, orgs)
+    mark(9, _find(exports, "人民调解案件_2023Q2"))
+    mark(9, _find(exports, "调解组织_2023年度"))
+    return seen
+
+
+# (file start, column, rule, change): each change breaks exactly one rule of the contract.
+PLANTS = (
+    ("人民调解案件_2023Q1", "调解组织名称", "required", lambda r: {**r, "调解组织名称": None}),
+    ("人民调解案件_2023Q2", "纠纷来源", "enum", lambda r: {**r, "纠纷来源": "路上捡的"}),
+    ("人民调解案件_2023Q3", "所属区县", "unknown_place", lambda r: {**r, "所属区县": "沈阳市"}),
+    ("人民调解案件_2023Q1", "当事人身份证号", "id18_checksum",
+     lambda r: {**r, "当事人身份证号": _bad_check(r["当事人身份证号"])}),
+    ("人民调解案件_2023Q2", "调解日期", "date_order",
+     lambda r: {**r, "调解日期": r["受理日期"] - timedelta(days=3)} if r["调解日期"] else None),
+    ("人民调解统计月报_2023Q3", "调解成功数", "not_greater",
+     lambda r: {**r, "调解成功数": r["受理案件数"] + 2}),
+    ("刑满释放人员", "身份证号", "id18_format", lambda r: {**r, "身份证号": f"{int(_digits(r['身份证号'])[:17]):.14E}"}),
+    ("服刑人员信息核查_2023H2", "户籍地区县", "city_not_county", lambda r: {**r, "户籍地区县": "铁岭市"}),
+    ("服刑人员信息核查_2023H2", "反馈日期", "date_order",
+     lambda r: {**r, "反馈日期": r["下发日期"] - timedelta(days=2)} if r["反馈日期"] else None),
+    ("人民调解员", "专兼职", "enum", lambda r: {**r, "专兼职": "临时"}),
+    ("人民调解员", "联系电话", "phone_format", lambda r: {**r, "联系电话": "12345"}),
+    ("司法所", "现有星级", "max_value", lambda r: {**r, "现有星级": 7}),
+    ("矛盾纠纷风险预警月报_2023Q2", "排查次数", "min_value", lambda r: {**r, "排查次数": -2}),
+    ("慧评理注册", "累计注册人数", "min_value", lambda r: {**r, "累计注册人数": -5}),
+    ("工作报送台账", "报送事项", "enum", lambda r: {**r, "报送事项": "年度考核材料"}),
+    ("调处化解中心台账", "专职人民调解员数", "required", lambda r: {**r, "专职人民调解员数": None}),
+    ("调解组织_2023年度", "成立日期", "date_format", lambda r: {**r, "成立日期": "2023-02-30"}),
+)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _bad_check(ids: str) -> str:
+    first, *rest = ids.split("、")
+    wrong = next(c for c in "0123456789X" if c != first[17])
+    return "、".join([first[:17] + wrong, *rest])
+
+
+def plant_bad_rows(exports: list[Export], rng: random.Random) -> list[dict]:
+    planted, used = [], set()
+    for start, column, rule, change in PLANTS:
+        export = _find(exports, start)
+        candidates = [i for i in range(len(export.rows)) if (export.name, i) not in used]
+        rng.shuffle(candidates)
+        for i in candidates:
+            row = export.rows[i]
+            if any(row == other for j, other in enumerate(export.rows) if j != i):
+                continue  # an exported duplicate would make the planted row ambiguous
+            new = change(dict(row))
+            if new is None:
+                continue
+            export.rows[i] = new
+            used.add((export.name, i))
+            planted.append({"file": export.name, "dataset": export.dataset, "row": data_row_number(export, i),
+                            "column": column, "rule": rule})
+            break
+    return planted
+
+
+def bad_files(exports: list[Export]) -> tuple[list[tuple[str, bytes]], list[dict]]:
+    """Files refused whole (or recognised as duplicates), with the reason the ETL must give."""
+    risk = _find(exports, "矛盾纠纷风险预警月报_2023Q1")
+    header = [h for h in risk.header if h != "报送日期"]
+    lines = [",".join(header)] + [",".join(str(r[h]) for h in header) for r in risk.rows[:20]]
+    files = [
+        ("矛盾纠纷风险预警月报_补报.csv", ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")),
+        ("人民调解案件_2023Q5.xlsx", "<html><body><table><tr><td>系统错误</td></tr></table></body></html>".encode()),
+        ("数据导出(1).csv", "编号,名称,数量\r\n1,某某,3\r\n".encode("utf-8")),
+    ]
+    expected = [
+        {"file": files[0][0], "status": "refused", "reason": "缺少必填列:报送日期"},
+        {"file": files[1][0], "status": "refused", "reason": "不是Excel文件"},
+        {"file": files[2][0], "status": "refused", "reason": "找不到任何已知数据集的表头"},
+        {"file": "人民调解案件_2023Q1 - 副本.xlsx", "status": "duplicate", "copy_of": "人民调解案件_2023Q1.xlsx",
+         "reason": "SHA-256一致"},
+    ]
+    return files, expected

@@ -1,0 +1,136 @@
+"""The --messy demo: every planted problem is reported exactly as the manifest says, nothing else is lost."""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import polars as pl
+
+from etl.normalise import normalise
+from etl.read import FileRefused, read_file
+from tests.conftest import TEST_KEY
+
+
+def _q(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_planted_bad_row_is_quarantined_exactly(messy_inbox, messy_warehouse):
+    _, manifest = messy_inbox
+    planted = {(r["file"], r["row"], r["column"], r["rule"]) for r in manifest["bad_rows"]}
+    found = set(_q(messy_warehouse, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine"))
+    assert found == planted
+    assert len(planted) == len(manifest["bad_rows"]) >= 17
+    rules = {r["rule"] for r in manifest["bad_rows"]}
+    assert {"required", "enum", "unknown_place", "id18_checksum", "id18_format", "date_order", "min_value",
+            "not_greater"} <= rules
+
+
+def test_bad_files_are_refused_or_recognised(messy_inbox, messy_warehouse):
+    _, manifest = messy_inbox
+    files = {r[0]: r[1:] for r in _q(messy_warehouse, "SELECT file_name, status, reason FROM meta.load_file")}
+    for bad in manifest["bad_files"]:
+        status, reason = files[bad["file"]]
+        assert status == bad["status"] and bad["reason"] in reason, (bad, status, reason)
+
+
+def test_nothing_else_is_lost(messy_inbox, messy_warehouse):
+    _, manifest = messy_inbox
+    bad_per_file: dict[str, int] = {}
+    for r in manifest["bad_rows"]:
+        bad_per_file[r["file"]] = bad_per_file.get(r["file"], 0) + 1
+    loaded = {r[0]: r[1:] for r in _q(messy_warehouse, "SELECT file_name, status, rows_read, rows_loaded, "
+                                                       "rows_quarantined FROM meta.load_file")}
+    for f in manifest["files"]:
+        status, read, ok, bad = loaded[f["file"]]
+        assert (status, read, bad, ok) == ("loaded", f["rows"], bad_per_file.get(f["file"], 0),
+                                           f["rows"] - bad_per_file.get(f["file"], 0)), f["file"]
+    landed = sum(n for (n,) in _q(messy_warehouse, " UNION ALL ".join(
+        f"SELECT count(*) FROM landing.{d}" for d in {f['dataset'] for f in manifest['files']})))
+    assert landed == sum(f["rows"] for f in manifest["files"]) - len(manifest["bad_rows"])
+
+
+def test_every_tolerated_variation_is_exercised_and_loads(messy_inbox, messy_warehouse):
+    _, manifest = messy_inbox
+    assert sorted(int(k) for k in manifest["variations"]) == list(range(1, 11))
+    statuses = dict(_q(messy_warehouse, "SELECT file_name, status FROM meta.load_file"))
+    for number, files in manifest["variations"].items():
+        assert files and all(statuses[f] == "loaded" for f in files), number
+
+
+def _clear_names(inbox) -> set[str]:
+    """Every clear name the generator wrote into a name column."""
+    names: set[str] = set()
+    for path in inbox.iterdir():
+        if path.name.startswith("."):
+            continue
+        try:
+            raw = read_file(path)
+        except FileRefused:
+            continue
+        for c in raw.dataset.columns:
+            if c.type in ("name", "name_list") and c.name in raw.frame.columns:
+                for cell in raw.frame[c.name].drop_nulls():
+                    names.update(n.strip() for n in cell.split("、") if n.strip())
+    return names
+
+
+# Bounded by anything but a hex digit: a run of digits inside an HMAC (pure hex) is not a number.
+ID_PATTERN = re.compile(r"(^|[^0-9a-fA-F])(\d{17}[\dXx]|\d{6}\s\d{8}\s\d{3}[\dXx])([^0-9a-fA-F]|$)")
+PHONE_PATTERN = re.compile(r"(^|[^0-9a-fA-F])1[3-9]\d{9}([^0-9a-fA-F]|$)")
+
+
+def test_no_personal_data_in_clear_anywhere(messy_inbox, messy_warehouse):
+    inbox, _ = messy_inbox
+    names = _clear_names(inbox)
+    assert len(names) > 1000
+    con = duckdb.connect(str(messy_warehouse), read_only=True)
+    try:
+        columns = con.execute("""SELECT schema_name, table_name, column_name FROM duckdb_columns()
+                                 WHERE database_name = current_database()""").fetchall()
+        scanned = 0
+        for schema, table, column in columns:
+            values = pl.Series([v for (v,) in con.execute(
+                f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{schema}"."{table}" '
+                f'WHERE "{column}" IS NOT NULL').fetchall()], dtype=pl.String)
+            scanned += 1
+            where = f"{schema}.{table}.{column}"
+            assert not values.str.contains(ID_PATTERN.pattern).any(), where
+            assert not values.str.contains(PHONE_PATTERN.pattern).any(), where
+            assert not values.is_in(list(names)).any(), where
+    finally:
+        con.close()
+    assert scanned > 100
+
+
+def test_sex_and_birth_year_come_from_valid_ids(messy_warehouse):
+    rows = _q(messy_warehouse, """SELECT "身份证号_sex", "身份证号_birth_year" FROM landing.released_person
+                                  WHERE "身份证号_hmac" IS NOT NULL""")
+    assert rows and all(sex in ("男", "女") and 1940 <= year <= 2005 for sex, year in rows)
+
+
+def test_refused_file_reasons_name_the_problem(tmp_path):
+    path = tmp_path / "人民调解案件.xlsx"
+    path.write_bytes(b"<html></html>")
+    try:
+        read_file(path)
+    except FileRefused as exc:
+        assert "不是Excel文件" in str(exc)
+    frame = normalise(read_file(_csv(tmp_path)), TEST_KEY).frame
+    assert frame.height == 0
+
+
+def _csv(tmp_path):
+    from tests.conftest import write_csv
+    return write_csv(tmp_path / "个人极端案事件.csv", [["事件编号", "所属区县", "发生日期", "是否因排查化解不到位引发"]])
+
+
+def test_the_scan_patterns_would_catch_personal_data():
+    assert ID_PATTERN.search("11010519491231002X") and ID_PATTERN.search("当事人:110105 19491231 002x")
+    assert PHONE_PATTERN.search("电话13912345678") and not PHONE_PATTERN.search("139****5678")
+    assert not ID_PATTERN.search("110105************")
+    assert not ID_PATTERN.search("ab11010519491231002123ef")  # digits inside a hash
