@@ -234,4 +234,6 @@ RULES = {
     "not_greater": "数值大于应不超过的列",
     "required_when": "按条件应填写而为空",
     "empty_when": "按条件应为空而有值",
+    "row_count_collapse": "行数较上次同类文件骤降(表级警示)",
+    "duplicate_key": "按最新版本规则去重后主键仍重复",
 }

@@ -127,7 +127,9 @@ class _Run:
 
         key = raw.dataset.key
         norm = normalise(raw, self.key)
-        checked = validate(key, norm.frame)
+        previous = self.con.execute("""SELECT rows_read FROM meta.load_file WHERE dataset = ? AND status = 'loaded'
+                                       ORDER BY file_seq DESC LIMIT 1""", [key]).fetchall()
+        checked = validate(key, norm.frame, previous[0][0] if previous else None)
         # One issue per (row, column): a value that could not be read is not also reported as missing.
         issues = pl.concat([norm.issues, checked.issues]).unique([ROW, "column"], keep="first", maintain_order=True)
         bad_rows = issues[ROW].unique()
@@ -195,6 +197,7 @@ def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key:
                 report.files.append(f)
                 progress(_progress_line(i, len(received), f))
             build_models(con)
+            check_marts(con, run_id)
             _record_run(con, report, inbox, started)
             con.execute("CHECKPOINT")
         finally:
@@ -207,6 +210,33 @@ def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key:
         raise
     report.published = True
     return report
+
+
+def check_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Table-level expectation on each mart: one row per natural key after the latest-version rule.
+
+    A duplicate there would double-count in every indicator, so the run fails and the previous
+    warehouse stays published.
+    """
+    from expectations import mart_of, unique_keys
+    from etl.contract import DATASETS
+    from etl.validate import check_table
+
+    failures = []
+    for key in DATASETS:
+        mart = mart_of(key)
+        if mart is None:
+            continue
+        table, columns = mart
+        frame = con.sql(f"SELECT {', '.join(columns)} FROM {table}").pl()
+        result = check_table(key, frame, unique_keys(columns), "duplicate_key")
+        con.execute("INSERT INTO meta.expectation_result VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, key, result["expectation"], ", ".join(columns), "duplicate_key", result["success"],
+                     result["unexpected_count"], result["sample"]])
+        if not result["success"]:
+            failures.append(f"{table}({', '.join(columns)})")
+    if failures:
+        raise RuntimeError("最新版本规则去重后主键仍重复:" + "、".join(failures))
 
 
 def _record_run(con, report: RunReport, inbox: Path, started: datetime) -> None:

@@ -57,13 +57,39 @@ def _shown(frame: pl.DataFrame, expectation: dict) -> pl.Expr:
     return pl.col(kwargs["column"]).cast(pl.String)
 
 
-def validate(key: str, frame: pl.DataFrame) -> Validation:
+def _table_result(r, rule: str) -> dict:
+    config = r.expectation_config.to_json_dict()
+    observed = r.result.get("observed_value")
+    sample = r.result.get("partial_unexpected_list") or ([] if observed is None else [observed])
+    return {"expectation": config["type"], "column": None, "rule": rule, "success": bool(r.success),
+            "unexpected_count": int(r.result.get("unexpected_count") or (0 if r.success else 1)),
+            "sample": "、".join(str(v) for v in sample[:5]) or None}
+
+
+def check_table(key: str, frame: pl.DataFrame, expectation, rule: str) -> dict:
+    """One table-level expectation on a frame (e.g. a mart's keys), as a result row."""
+    batch_definition, _ = _batch_definition(key)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
+    result = _table_result(batch.validate(expectation, result_format={"result_format": "SUMMARY"}), rule)
+    return result
+
+
+def validate(key: str, frame: pl.DataFrame, previous_rows: int | None = None) -> Validation:
+    """Row rules of the dataset's suite, and the table rule that a load must not collapse.
+
+    previous_rows: data rows of the previous file of the same dataset; a file with far fewer
+    is recorded as a failed table expectation (a warning: its rows still load).
+    """
+    from expectations import row_count_floor
+
     batch_definition, suite = _batch_definition(key)
     pdf = frame.drop([c for c, t in frame.schema.items() if isinstance(t, pl.List)]).to_pandas()
     pdf.index = range(len(pdf))
-    result = batch_definition.get_batch(batch_parameters={"dataframe": pdf}).validate(
-        suite, result_format={"result_format": "COMPLETE"})
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": pdf})
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
     issues, results = [], []
+    if previous_rows:
+        results.append(_table_result(batch.validate(row_count_floor(previous_rows)), "row_count_collapse"))
     for r in result.results:
         config = r.expectation_config.to_json_dict()
         meta = config.get("meta") or {}

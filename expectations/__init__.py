@@ -65,15 +65,40 @@ def contract_expectations(ds: Dataset) -> list:
     return out
 
 
+COLLAPSE_FLOOR = 0.5  # a file with under half the rows of the previous one of its dataset is suspicious
+
+
+def row_count_floor(previous_rows: int) -> gx.expectations.Expectation:
+    """Table level: the load must not collapse against the previous load of the same dataset."""
+    return gxe.ExpectTableRowCountToBeBetween(min_value=int(previous_rows * COLLAPSE_FLOOR),
+                                              meta={"rule": "row_count_collapse"})
+
+
+def unique_keys(columns: list[str]) -> gx.expectations.Expectation:
+    """Table level, on a mart: after the latest-version rule every natural key appears once."""
+    if len(columns) == 1:
+        return gxe.ExpectColumnValuesToBeUnique(column=columns[0], meta={"rule": "duplicate_key"})
+    return gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, meta={"rule": "duplicate_key"})
+
+
+def mart_of(key: str) -> tuple[str, list[str]] | None:
+    """The mart holding the dataset's latest versions and its key columns (from the dataset's module)."""
+    module = _module(key)
+    return getattr(module, "MART", None)
+
+
+def _module(key: str):
+    try:
+        return importlib.import_module(f"expectations.{key}")
+    except ModuleNotFoundError:
+        return None
+
+
 def suite_for(key: str) -> gx.ExpectationSuite:
     ds = DATASETS[key]
     suite = gx.ExpectationSuite(name=key)
     for expectation in contract_expectations(ds):
         suite.add_expectation(expectation)
-    try:
-        module = importlib.import_module(f"expectations.{key}")
-    except ModuleNotFoundError:
-        module = None
-    for expectation in getattr(module, "extra_expectations", lambda: [])():
+    for expectation in getattr(_module(key), "extra_expectations", lambda: [])():
         suite.add_expectation(expectation)
     return suite

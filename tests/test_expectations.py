@@ -43,3 +43,45 @@ def test_monthly_report_success_not_above_accepted(tmp_path):
         (3, "调解成功数", "not_greater"), (4, "受理案件数", "min_value"), (4, "调解成功数", "not_greater")]
     failed = result.results.filter(~result.results["success"])
     assert set(failed["rule"]) == {"not_greater", "min_value"}
+
+
+def _report_csv(path, n, accepted="5"):
+    from tests.conftest import write_csv
+    rows = [["所属区县", "所属乡镇(街道)", "统计月份", "受理案件数", "调解成功数"]]
+    rows += [["昌图县", "昌图镇", f"2023-{m:02d}", accepted, "5"] for m in range(3, 3 + n)]
+    return write_csv(path, rows)
+
+
+def test_a_collapsing_load_is_recorded_as_a_failed_table_expectation(tmp_path):
+    import duckdb
+
+    from etl.run import run
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _report_csv(inbox / "人民调解统计月报_a.csv", 10)
+    run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
+    _report_csv(inbox / "人民调解统计月报_b.csv", 2)  # 2 rows after 10: under half
+    report = run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
+    assert [f.rows_loaded for f in report.files if f.status == "loaded"] == [2]  # a warning: rows still load
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    rows = con.execute("SELECT success, sample FROM meta.expectation_result WHERE rule = 'row_count_collapse'").fetchall()
+    con.close()
+    assert rows == [(False, "2")]
+
+
+def test_duplicate_keys_in_a_mart_stop_the_publish(tmp_path, monkeypatch):
+    import expectations
+    from etl.run import run
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _report_csv(inbox / "人民调解统计月报_a.csv", 3)
+    _report_csv(inbox / "人民调解统计月报_b.csv", 3, "6")  # the same keys again: staging holds both versions
+    # point the key check at staging (every version), as if the mart's latest-version SQL were broken
+    monkeypatch.setattr(expectations, "mart_of", lambda key: ("staging.monthly_case_report",
+                                                              ["county_code", "township_code", "report_month"])
+                        if key == "monthly_case_report" else None)
+    with pytest.raises(RuntimeError, match="主键仍重复"):
+        run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
+    assert not (tmp_path / "w.duckdb").exists()
