@@ -2,7 +2,7 @@
 
 Exit status: 0 a warehouse was published (refused files and quarantined rows included);
 1 the run failed and the previous warehouse is unchanged; 2 bad arguments or set-up
-(missing inbox, missing PII_HMAC_KEY).
+(missing inbox, missing PII_HMAC_KEY); 3 another run holds the lock (nothing done).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from etl.run import EtlError, run
+from etl.run import EtlError, EtlLocked, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     progress = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         report = run(args.inbox, args.warehouse, args.archive, progress=progress)
+    except EtlLocked as exc:
+        _fail(args.json, str(exc))
+        return 3
     except EtlError as exc:
         _fail(args.json, str(exc))
         return 2

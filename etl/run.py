@@ -5,10 +5,12 @@ os.replace, so a failure at any point leaves the previous warehouse untouched an
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +27,31 @@ from etl.read import ROW, FileRefused, read_file
 
 class EtlError(Exception):
     """Nothing could be published; the message says why."""
+
+
+class EtlLocked(EtlError):
+    """Another run holds the warehouse's lock: this one stops at once."""
+
+
+@contextmanager
+def run_lock(warehouse: Path):
+    """One ETL run per warehouse at a time (an exclusive, non-blocking flock beside the warehouse)."""
+    lock_path = warehouse.with_name(f".{warehouse.name}.lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "未知进程"
+            raise EtlLocked(f"另一个入库任务正在运行({holder}),本次不启动;请待其结束后再试") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()},开始于 {datetime.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -166,14 +193,19 @@ class _Run:
 def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key: bytes | None = None,
         progress: Callable[[str], None] = lambda _: None) -> RunReport:
     """Load every file of the inbox and publish a new warehouse; raises EtlError when nothing is published."""
-    from warehouse.build import build_models
-
     inbox, warehouse = Path(inbox), Path(warehouse)
     key = hmac_key or hmac_key_from_env()
     if not inbox.is_dir():
         raise EtlError(f"收件目录不存在:{inbox}")
     archive_dir = Path(archive_dir) if archive_dir else warehouse.parent / "archive"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with run_lock(warehouse):
+        return _run(inbox, warehouse, archive_dir, key, progress)
+
+
+def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None]) -> RunReport:
+    from warehouse.build import build_models
+
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(False, run_id, str(warehouse))

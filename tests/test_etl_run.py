@@ -163,3 +163,19 @@ def test_generated_demo_loads_completely(demo_inbox, demo_warehouse):
     for county, truth in manifest["counties"].items():
         assert entered.get(county, 0) == truth["cases_entered"]
         assert reported[county] == truth["cases_reported"]
+
+
+def test_a_second_run_exits_at_once_while_one_holds_the_lock(inbox, tmp_path):
+    import fcntl
+    import time
+
+    wh = tmp_path / "warehouse.duckdb"
+    with open(tmp_path / ".warehouse.duckdb.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("pid 4242,开始于 2024-01-02 02:00:00")
+        held.flush()
+        started = time.monotonic()
+        done = _cli("run", "--inbox", str(inbox), "--warehouse", str(wh))
+        assert done.returncode == 3 and "另一个入库任务正在运行" in done.stderr and "pid 4242" in done.stderr
+        assert time.monotonic() - started < 20 and not wh.exists()
+    assert run(inbox, wh, hmac_key=TEST_KEY).published  # released: the next run goes ahead
