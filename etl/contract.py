@@ -211,9 +211,6 @@ DATASETS: dict[str, Dataset] = {d.key: d for d in (
     INMATE_VERIFICATION, RELEASED_PERSON, APP_REGISTRATION, COUNTY_SUBMISSION, RESOLUTION_CENTER,
     EXTREME_INCIDENT)}
 
-# Datasets the warehouse models so far; the reader already recognises all twelve.
-LOADED = ("mediation_case", "monthly_case_report")
-
 # Rule codes written to quarantine, with the Chinese text the dashboard shows.
 RULES = {
     "required": "必填项为空",

@@ -85,3 +85,20 @@ def test_duplicate_keys_in_a_mart_stop_the_publish(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="主键仍重复"):
         run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_every_dataset_has_a_suite_module_naming_its_mart(demo_warehouse):
+    import duckdb
+
+    import expectations
+    from etl.contract import DATASETS
+
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        for key in DATASETS:
+            table, columns = expectations.mart_of(key)
+            assert con.execute(f"SELECT count(*) FROM (SELECT {', '.join(columns)} FROM {table} "
+                               f"GROUP BY ALL HAVING count(*) > 1)").fetchall() == [(0,)], key
+            assert len(expectations.suite_for(key).expectations) >= len(DATASETS[key].required)
+    finally:
+        con.close()

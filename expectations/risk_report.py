@@ -1,0 +1,4 @@
+"""矛盾纠纷风险预警月报: the contract's rules (built in expectations/__init__.py) plus the mart's key check."""
+
+# After the latest-version rule (the file received later wins, then the later row) each key appears once.
+MART = ("marts.risk_reports", ["county_code", "township_code", "report_month"])
