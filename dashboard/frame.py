@@ -5,6 +5,7 @@ the view), the data-freshness line and the definitions, then runs the chosen pag
 """
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -17,19 +18,20 @@ from dashboard.filters import Filters, campaign_months, month_label
 
 PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
+    ("quality.py", "数据质量", ":material/fact_check:", "quality"),
 ]
 BEIJING = timedelta(hours=8)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(name: str, version: str, *args: Any) -> Any:
+def _cached(module: str, name: str, version: str, *args: Any) -> Any:
     """Query results keyed on the warehouse version: a new publish shows without a restart."""
-    return getattr(queries, name)(*args)
+    return getattr(importlib.import_module(module), name)(*args)
 
 
 def data(fn: Callable, *args: Any) -> Any:
-    """Call a function of dashboard.queries through the cache."""
-    return _cached(fn.__name__, db.version(), *args)
+    """Call a plain query function (dashboard.queries, dashboard.quality, …) through the cache."""
+    return _cached(fn.__module__, fn.__name__, db.version(), *args)
 
 
 def filters() -> Filters:

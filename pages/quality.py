@@ -1,0 +1,132 @@
+"""数据质量: what did each load read, which files were refused, which rows were held back and where?"""
+import polars as pl
+import streamlit as st
+
+from dashboard import quality
+from dashboard.definitions import DEFINITIONS
+from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
+from dashboard.frame import data, filters
+
+f = filters()
+st.title("数据质量")
+st.caption("每次入库读取了哪些文件、哪些文件被拒收、哪些行因不合规被隔离(不计入任何指标),问题集中在哪些区县")
+
+s = data(quality.summary)
+last = s["last_finished"]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("入库批次", f"{s['runs']:,} 次",
+          help=f"最近一次入库完成于 {last:%Y-%m-%d %H:%M}(北京时间)" if last else "尚未入库")
+c2.metric("拒收文件", f"{s['files_refused']:,} 个", help=DEFINITIONS["拒收文件"])
+c3.metric("隔离数据", f"{s['rows_quarantined']:,} 行", help=DEFINITIONS["隔离数据"]
+          + f"目前共 {s['issues']:,} 条问题。")
+c4.metric("未通过的校验", f"{s['expectations_failed']:,} 项", help=DEFINITIONS["数据校验"])
+
+DATETIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+NUMBER = st.column_config.NumberColumn(format="localized")
+
+# ------------------------------------------------------------------ 入库批次
+st.subheader("入库批次")
+runs = data(quality.runs)
+if runs.is_empty():
+    st.info("还没有入库批次记录。运行一次入库(python -m etl run)后,这里会列出每次入库的情况。")
+else:
+    st.caption("每次运行入库程序为一个批次,最新的在前;时间为北京时间。")
+    st.dataframe(runs, hide_index=True, column_config={
+        "开始时间(北京时间)": DATETIME, "完成时间(北京时间)": DATETIME,
+        **{c: NUMBER for c in ("读取行数", "入库行数", "隔离行数")}})
+
+# ------------------------------------------------------------------ 文件
+st.subheader("文件")
+labels = {None: "全部批次"}
+for run_id, started, seen in runs.select("批次编号", "开始时间(北京时间)", "文件数").iter_rows():
+    labels[run_id] = f"{started:%Y-%m-%d %H:%M}(北京时间)· {seen:,} 个文件"
+run_id = st.selectbox("查看入库批次", options=list(labels), format_func=labels.get, index=1 if len(labels) > 1 else 0,
+                      key="q_run", help="只影响本节“文件”和下节“校验结果”;默认为最近一次入库。")
+files = data(quality.files, run_id)
+if files.is_empty():
+    st.info("所选批次没有收到文件。")
+else:
+    # over all runs the same file is refused night after night: name it once
+    refused = files.filter(pl.col("状态") == "拒收").unique(["文件名", "原因"], maintain_order=True)
+    if refused.height:
+        st.error(f"**拒收 {refused.height:,} 个文件**(未入库,请县区按口径重新导出):\n"
+                 + "\n".join(f"- {name}:{reason}" for name, reason in refused.select("文件名", "原因").iter_rows()),
+                 icon=":material/block:")
+    else:
+        st.success("所选批次没有被拒收的文件。", icon=":material/check_circle:")
+
+    def _refused_red(row):
+        return ["background-color: #fde8e6; color: #8e1b10; font-weight: 600" if row["状态"] == "拒收" else ""] * len(row)
+
+    shown = files.drop("文件序号", *(["入库批次(北京时间)"] if run_id else []))  # one run: its time is in the selector
+    st.dataframe(shown.to_pandas().style.apply(_refused_red, axis=1), hide_index=True,
+                 column_config={"入库批次(北京时间)": DATETIME,
+                                **{c: NUMBER for c in ("读取行数", "入库行数", "隔离行数")},
+                                "状态": st.column_config.TextColumn("状态", help=DEFINITIONS["文件状态"]),
+                                "原因": st.column_config.TextColumn("原因", width="large")})
+
+# ------------------------------------------------------------------ 校验结果
+st.subheader("校验结果")
+failed_only = st.toggle("只看未通过的校验", value=True, key="q_failed_only")
+checked = data(quality.expectation_results, run_id, False)
+results = data(quality.expectation_results, run_id, True) if failed_only else checked
+if checked.is_empty():
+    st.info("所选批次没有校验记录:校验只对新入库的文件运行,重复文件和拒收文件不校验。", icon=":material/info:")
+elif results.is_empty():
+    st.success(f"所选批次的全部 {checked.height:,} 项数据校验均已通过。", icon=":material/check_circle:")
+else:
+    st.caption("每个新入库的文件逐项运行 Great Expectations 数据校验,逐行校验中“不符合行数”的行已进入隔离区;"
+               "“整表行数不骤降”只作警示,行照常入库;“(入库后的数据表)”是发布前对数据表主键的校验,不通过则本次不发布。")
+    order = ([] if run_id else ["入库批次(北京时间)"]) + ["结果", "文件名", "数据集", "列", "规则", "不符合行数",
+                                                          "不符合值示例", "校验类型", "期望名称"]
+    st.dataframe(results, hide_index=True, column_order=order, column_config={
+        "入库批次(北京时间)": DATETIME, "不符合行数": NUMBER,
+        "期望名称": st.column_config.TextColumn("期望名称", help="Great Expectations 中的期望(Expectation)名称")})
+
+# ------------------------------------------------------------------ 隔离数据
+st.subheader("隔离数据")
+st.caption("不合规的行不入库、不计入任何指标,在此列出以便县区核对更正。侧栏所选区县同样适用(选了区县时不显示未识别区县的行);"
+           "隔离数据不按期间筛选,因为不合规的行常常没有可用的日期。值中的个人信息已脱敏。")
+options = data(quality.quarantine_options)
+s1, s2, s3 = st.columns(3)
+chosen_files = s1.multiselect("文件", options=list(options["files"]), format_func=options["files"].get,
+                              key="q_files", placeholder="全部文件(可多选)")
+chosen_datasets = s2.multiselect("数据集", options=list(options["datasets"]), format_func=options["datasets"].get,
+                                 key="q_datasets", placeholder="全部数据集(可多选)")
+chosen_rules = s3.multiselect("规则", options=list(options["rules"]), format_func=options["rules"].get,
+                              key="q_rules", placeholder="全部规则(可多选)")
+qf = quality.QuarantineFilter(tuple(sorted(chosen_files)), tuple(sorted(chosen_datasets)),
+                              tuple(sorted(chosen_rules)), f.counties)
+
+by_county = data(quality.quarantine_by_county, qf)
+rows_total = int(by_county["隔离行数"].sum()) if by_county.height else 0
+threshold, high = quality.standout(by_county)
+st.plotly_chart(quality.quarantine_by_county_chart(by_county), config={"displaylogo": False})
+if rows_total:
+    note = (f"红色为隔离行数明显偏多的区县({'、'.join(high)}):高于各区县平均值加一个标准差(虚线,{threshold:,.1f} 行)。"
+            if high else "没有区县的隔离行数高于各区县平均值加一个标准差(虚线),各区县差别不大。")
+    st.caption(f"按行计数(一行违反多条规则只计一次);灰色为区县无法识别的行。{note}")
+
+table = data(quality.quarantine, qf)
+if table.is_empty():
+    st.info("当前筛选条件下没有隔离数据。" if s["issues"] else "隔离区为空:所有已入库文件的每一行都通过了校验。",
+            icon=":material/inbox:")
+else:
+    st.markdown(f"符合条件的隔离数据 **{rows_total:,} 行**,共 **{table.height:,} 条问题**(一行可违反多条规则)。")
+    st.dataframe(table, hide_index=True, column_config={
+        "行号": st.column_config.NumberColumn("行号", help="该行在原文件中的行号(含表头和标题行)", format="%d"),
+        "值": st.column_config.TextColumn("值", help="原文件中的取值,个人信息已脱敏")})
+    parts = [("区县", "、".join(c for c in by_county["区县"] if c) if f.counties else None),
+             ("文件", "、".join(options["files"][x] for x in qf.files)),
+             ("数据集", "、".join(options["datasets"][x] for x in qf.datasets)),
+             ("规则", "、".join(options["rules"][x] for x in qf.rules))]
+    subtitle = ";".join(f"{k}:{v}" for k, v in parts if v) or "全部隔离数据"
+    if last:
+        subtitle += f" · 数据截至 {last:%Y-%m-%d %H:%M}(北京时间)"
+    name = f"铁岭市隔离数据_{last:%Y%m%d}" if last else "铁岭市隔离数据"
+    d1, d2, _ = st.columns([1, 1, 4])
+    d1.download_button("下载 Excel(XLSX)", lambda: to_xlsx_bytes(table, "铁岭市矛盾纠纷数据隔离明细", subtitle),
+                       file_name=f"{name}.xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d2.download_button("下载 CSV", lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
+                       on_click="ignore")
