@@ -89,3 +89,12 @@ def entry_rate_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
                     ELSE '未达标' END AS 状态
         FROM marts.entry_rate_county_month WHERE {where}
         GROUP BY county_code ORDER BY 录入率 DESC NULLS LAST, 区县代码""", params, path)
+
+
+def case_history(case_id: str, path: Path | None = None) -> pl.DataFrame:
+    """Every loaded version of one case, oldest first, with the file it came from and what changed."""
+    return query("""
+        SELECT version_no AS 版本, file_name AS 来源文件, file_row AS 文件行号, entered_at AS 录入时间,
+               outcome AS 调解结果, mediated_date AS 调解日期, is_current AS 当前版本,
+               array_to_string(changed_columns, '、') AS 变化字段
+        FROM marts.case_history WHERE case_id = $case_id ORDER BY version_no""", {"case_id": case_id}, path)

@@ -99,3 +99,13 @@ def test_xlsx_download_opens_with_numbers_as_numbers():
     assert [c.value for c in ws[4]] == ["区县", "系统录入案件数", "录入率"]
     assert [c.value for c in ws[5]] == ["昌图县", 1234, 0.875]
     assert ws["C5"].number_format == "0.0%" and ws.freeze_panes == "A5"
+
+
+def test_case_history_shows_every_version_with_its_file(demo_warehouse):
+    (case_id,), = _direct(demo_warehouse, "SELECT case_id FROM marts.cases WHERE versions_loaded > 1 "
+                                          "AND outcome <> '调解中' ORDER BY case_id LIMIT 1")
+    history = queries.case_history(case_id, demo_warehouse)
+    assert history.height >= 2 and history["当前版本"].to_list()[-1] is True
+    assert history["调解结果"][0] == "调解中" and history["调解结果"][-1] != "调解中"
+    assert history["来源文件"][0] != history["来源文件"][-1]
+    assert "outcome" in history["变化字段"][-1]
