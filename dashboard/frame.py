@@ -34,7 +34,19 @@ def data(fn: Callable, *args: Any) -> Any:
     return _cached(fn.__module__, fn.__name__, db.version(), *args)
 
 
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
 def filters() -> Filters:
+    """The shared filters; called first by every page.
+
+    A link straight to a page (/quality) on a freshly started server makes Streamlit run the
+    page file on its own, without app.py, because pages/ sits beside app.py. The page then
+    draws the frame itself, which routes back to the page with the filters in place.
+    """
+    if "filters" not in st.session_state:
+        main(PAGES_DIR)
+        st.stop()
     return st.session_state["filters"]
 
 

@@ -195,6 +195,17 @@ def _screenshot(page: Page, name: str) -> None:
 
 # --- tests ---------------------------------------------------------------------------------------------
 
+def test_a_link_straight_to_a_page_works_on_a_fresh_server(page, dashboard_url):
+    """Runs first in the module, while the server has served no session: a shared link to a page
+    (not the root) must draw the frame and the page with the link's filter."""
+    page.goto(f"{dashboard_url}/quality?county={CHANGTU}")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    _assert_no_exception(page)
+    expect(page.get_by_role("heading", name="数据质量", level=1)).to_be_visible()
+    expect(_county_select(page)).to_contain_text("昌图县")
+    _screenshot(page, "quality.png")
+
+
 def test_overview_county_filter_and_csv_download(page, dashboard_url, demo_warehouse, tmp_path):
     page.goto(dashboard_url)
     _wait_idle(page)
