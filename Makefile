@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
 demo: setup
-	@if [ -z "$$(ls -A $(INBOX) 2>/dev/null)" ]; then $(PY) -m etl.simulate --out $(INBOX); fi
+	@if [ -z "$$(ls -A $(INBOX) 2>/dev/null)" ]; then $(PY) -m etl.simulate --out $(INBOX) --messy; fi
 	PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
 

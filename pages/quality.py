@@ -2,7 +2,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import quality
+from dashboard import quality, queries
 from dashboard.definitions import DEFINITIONS
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, filters
@@ -130,3 +130,13 @@ else:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     d2.download_button("下载 CSV", lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
                        on_click="ignore")
+
+st.subheader("案件版本历史")
+st.caption("同一案件在后续导出中再次出现时(如调解结果更新),每个版本都保留并注明来源文件;指标只采用最新版本。")
+case_id = st.text_input("案件编号", placeholder="输入完整案件编号,如 (2023)辽1224民调字第00012号", key="q_case_id").strip()
+if case_id:
+    history = data(queries.case_history, case_id)
+    if history.is_empty():
+        st.info(f"未找到案件编号“{case_id}”。")
+    else:
+        st.dataframe(history, hide_index=True)

@@ -256,3 +256,23 @@ def test_page_filters_follow_the_warehouse(page, warehouse):
     assert not at.exception
     assert any(i.value == "当前筛选条件下没有隔离数据。" for i in at.info)
     assert not any("行号" in d.value.columns for d in at.dataframe)
+
+
+def test_quality_page_shows_a_case_history(demo_warehouse, monkeypatch):
+    import duckdb
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import ENTRY
+
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    (case_id,), = con.execute("SELECT case_id FROM marts.cases WHERE versions_loaded > 1 LIMIT 1").fetchall()
+    con.close()
+    monkeypatch.setenv("WAREHOUSE_PATH", str(demo_warehouse))
+    at = AppTest.from_file(ENTRY, default_timeout=60).run()
+    at.switch_page("../pages/quality.py").run()
+    box = next(t for t in at.text_input if t.label == "案件编号")
+    assert box.placeholder.startswith("输入完整案件编号")
+    box.set_value(case_id).run()
+    assert not at.exception
+    history = at.dataframe[-1].value
+    assert len(history) >= 2 and list(history["当前版本"])[-1]
