@@ -1,0 +1,278 @@
+"""The scoring rubric: weights, targets, deadlines and deductions, read from a TOML file.
+
+The defaults of scoring.md ship as `warehouse/rubric.toml`; the bureau may edit it or pass its own
+file (`--rubric`). A file is validated whole on load: unknown keys, missing indicators or
+parameters, wrong types, negative weights, targets outside 0–1 and the like are refused with a
+`RubricError` whose message names every offending key; weights that do not sum to 100 only give
+a warning (`Rubric.warnings`, also issued through `warnings.warn`).
+"""
+from __future__ import annotations
+
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "rubric.toml"
+
+# key -> (indicator name, the parameters besides weight/target/plan_target with their kinds)
+INDICATORS: dict[str, tuple[str, dict[str, str]]] = {
+    "entry_rate": ("人民调解案件录入率", {}),
+    "verification_rate": ("服刑人员信息核查率", {"window_days": "days"}),
+    "verification_success_rate": ("核查成功率", {}),
+    "app_registration_rate": ("慧评理注册使用率", {}),
+    "point_monthly_rate": ("评理说事点月度达标率", {"first_month": "month"}),
+    "center_build": ("调处化解中心建设", {"county_centre_deadline": "date", "township_centre_deadline": "date",
+                                      "township_centre_min_full_time": "count"}),
+    "star_office": ("星级司法所创建", {"plan_deadline": "date", "evidence_deadline": "date"}),
+    "local_resolution_rate": ("矛盾不上交率", {}),
+    "mediation_success_rate": ("调解成功率", {}),
+    "key_handover_rate": ("重点帮教对象必接必送率", {}),
+    "timely_submission_rate": ("报送及时率", {"risk_report_due_day": "day_of_month"}),
+    "training_rate": ("调解员培训覆盖率", {"training_from": "date"}),
+}
+INDICATOR_NAMES = {k: v[0] for k, v in INDICATORS.items()}
+
+# key -> (deduction name, whether it has a cap)
+DEDUCTIONS: dict[str, tuple[str, bool]] = {
+    "incident_poor_work": ("个人极端案事件(因排查化解不到位引发)", False),
+    "incident_released_person": ("个人极端案事件(刑释解矫人员帮教期内)", False),
+    "lost_contact": ("刑满释放人员脱管、漏管", True),
+}
+DEDUCTION_NAMES = {k: v[0] for k, v in DEDUCTIONS.items()}
+
+MILESTONE_NAMES = ("工作专班及落实举措", "司法所创建计划", "星级司法所佐证材料", "县级调处化解中心建成",
+                   "乡镇中心挂牌运行", "专项行动书面总结")
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used; `problems` lists one message per offending key."""
+
+    def __init__(self, problems: list[str], source: str = ""):
+        self.problems = problems
+        where = f"考评细则 {source} " if source else "考评细则"
+        super().__init__(f"{where}有误:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    key: str
+    name: str
+    weight: float
+    target: float
+    plan_target: bool
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def weight_q(self) -> Fraction:
+        return Fraction(str(self.weight))
+
+    @property
+    def target_q(self) -> Fraction:
+        return Fraction(str(self.target))
+
+
+@dataclass(frozen=True)
+class DeductionRule:
+    key: str
+    name: str
+    points: float              # per incident / person, a positive number of points taken off
+    cap: float | None = None   # at most this many points in total (None: no cap)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    indicators: dict[str, IndicatorRule]
+    milestones: dict[str, date]
+    deductions: dict[str, DeductionRule]
+    source: str = "默认(warehouse/rubric.toml)"
+    warnings: tuple[str, ...] = ()
+
+    def param(self, indicator: str, name: str) -> Any:
+        return self.indicators[indicator].params[name]
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source,
+            "indicators": {k: {"name": r.name, "weight": r.weight, "target": r.target, "plan_target": r.plan_target,
+                               **{p: (v.isoformat() if isinstance(v, date) else v) for p, v in r.params.items()}}
+                           for k, r in self.indicators.items()},
+            "milestones": {k: v.isoformat() for k, v in self.milestones.items()},
+            "deductions": {k: {"name": d.name, "points": d.points, **({"cap": d.cap} if d.cap is not None else {})}
+                           for k, d in self.deductions.items()},
+        }
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    """Read and validate a rubric file (default: the shipped warehouse/rubric.toml)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    source = "默认(warehouse/rubric.toml)" if path is None else str(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RubricError([f"文件不存在:{p}"], source) from None
+    except UnicodeDecodeError:
+        raise RubricError(["文件不是 UTF-8 编码的文本"], source) from None
+    return parse_rubric(text, source)
+
+
+def default_rubric() -> Rubric:
+    return load_rubric(None)
+
+
+def parse_rubric(text: str, source: str = "") -> Rubric:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError([f"TOML 格式错误:{exc}"], source) from None
+    return rubric_from_dict(data, source)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def rubric_from_dict(data: dict, source: str = "") -> Rubric:
+    """Validate a parsed rubric; every problem found is reported at once, each naming its key."""
+    problems: list[str] = []
+
+    for key in data:
+        if key not in ("indicators", "milestones", "deductions"):
+            problems.append(f"{key}:未知的配置项(只允许 indicators、milestones、deductions)")
+
+    # --- indicators -------------------------------------------------------------------------------------------
+    indicators: dict[str, IndicatorRule] = {}
+    section = data.get("indicators")
+    if not isinstance(section, dict):
+        problems.append("indicators:缺少指标配置([indicators.*])")
+        section = {}
+    for key in section:
+        if key not in INDICATORS:
+            problems.append(f"indicators.{key}:未知的指标(可用:{'、'.join(INDICATORS)})")
+    for key, (name, param_kinds) in INDICATORS.items():
+        where = f"indicators.{key}"
+        entry = section.get(key)
+        if entry is None:
+            problems.append(f"{where}:缺少指标「{name}」")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"{where}:应为一个表([{where}])")
+            continue
+        allowed = {"weight", "target", "plan_target", *param_kinds}
+        for k in entry:
+            if k not in allowed:
+                problems.append(f"{where}.{k}:未知的配置项(可用:{'、'.join(sorted(allowed))})")
+        ok = True
+        weight, target, plan = entry.get("weight"), entry.get("target"), entry.get("plan_target")
+        if weight is None:
+            problems.append(f"{where}.weight:缺少权重"); ok = False
+        elif not _is_number(weight):
+            problems.append(f"{where}.weight:权重应为数字,实际为 {weight!r}"); ok = False
+        elif weight < 0:
+            problems.append(f"{where}.weight:权重不能为负数({weight})"); ok = False
+        if target is None:
+            problems.append(f"{where}.target:缺少目标值"); ok = False
+        elif not _is_number(target):
+            problems.append(f"{where}.target:目标值应为 0 到 1 之间的小数,实际为 {target!r}"); ok = False
+        elif not 0 <= target <= 1:
+            problems.append(f"{where}.target:目标值应在 0 到 1 之间(如 90% 写作 0.90),实际为 {target}"); ok = False
+        if plan is None:
+            problems.append(f"{where}.plan_target:缺少(true 表示目标来自方案,未达标列入通报)"); ok = False
+        elif not isinstance(plan, bool):
+            problems.append(f"{where}.plan_target:应为 true 或 false,实际为 {plan!r}"); ok = False
+        params: dict[str, Any] = {}
+        for pname, kind in param_kinds.items():
+            value = entry.get(pname)
+            msg = _check_param(kind, value)
+            if msg:
+                problems.append(f"{where}.{pname}:{msg}"); ok = False
+            else:
+                params[pname] = value
+        if ok:
+            indicators[key] = IndicatorRule(key, name, weight, target, plan, params)
+
+    # --- milestones -------------------------------------------------------------------------------------------
+    milestones: dict[str, date] = {}
+    section = data.get("milestones")
+    if not isinstance(section, dict):
+        problems.append("milestones:缺少工作报送台账事项的截止日期([milestones])")
+        section = {}
+    for key, value in section.items():
+        if key not in MILESTONE_NAMES:
+            problems.append(f"milestones.{key}:未知的报送事项(可用:{'、'.join(MILESTONE_NAMES)})")
+    for name in MILESTONE_NAMES:
+        value = section.get(name)
+        msg = _check_param("date", value) if name in section else "缺少该事项的截止日期"
+        if msg:
+            problems.append(f"milestones.{name}:{msg}")
+        else:
+            milestones[name] = value
+
+    # --- deductions -------------------------------------------------------------------------------------------
+    deductions: dict[str, DeductionRule] = {}
+    section = data.get("deductions")
+    if not isinstance(section, dict):
+        problems.append("deductions:缺少扣分项配置([deductions.*])")
+        section = {}
+    for key in section:
+        if key not in DEDUCTIONS:
+            problems.append(f"deductions.{key}:未知的扣分项(可用:{'、'.join(DEDUCTIONS)})")
+    for key, (name, capped) in DEDUCTIONS.items():
+        where = f"deductions.{key}"
+        entry = section.get(key)
+        if entry is None:
+            problems.append(f"{where}:缺少扣分项「{name}」")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"{where}:应为一个表([{where}])")
+            continue
+        allowed = {"points", "cap"} if capped else {"points"}
+        for k in entry:
+            if k not in allowed:
+                problems.append(f"{where}.{k}:未知的配置项(可用:{'、'.join(sorted(allowed))})")
+        ok = True
+        for k in sorted(allowed):
+            v = entry.get(k)
+            if v is None:
+                problems.append(f"{where}.{k}:缺少" + ("每起/每人扣分" if k == "points" else "扣分上限")); ok = False
+            elif not _is_number(v):
+                problems.append(f"{where}.{k}:应为数字,实际为 {v!r}"); ok = False
+            elif v < 0:
+                problems.append(f"{where}.{k}:扣分请写正数(表示扣多少分),实际为 {v}"); ok = False
+        if ok:
+            deductions[key] = DeductionRule(key, name, entry["points"], entry.get("cap") if capped else None)
+
+    if problems:
+        raise RubricError(problems, source)
+
+    notes = []
+    total = sum((r.weight_q for r in indicators.values()), Fraction(0))
+    if total != 100:
+        notes.append(f"十二项指标权重之和为 {float(total):g},不是 100(总分满分随之改变)")
+    for note in notes:
+        warnings.warn(f"考评细则 {source}:{note}", stacklevel=3)
+    return Rubric(indicators, milestones, deductions, source or "(未命名)", tuple(notes))
+
+
+def _check_param(kind: str, value: Any) -> str | None:
+    if value is None:
+        return "缺少该参数"
+    if kind == "date":
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            return f"应为日期(如 2023-06-20,不加引号),实际为 {value!r}"
+    elif kind == "month":
+        if not isinstance(value, date) or hasattr(value, "hour") or value.day != 1:
+            return f"应为某月 1 日的日期(如 2023-04-01),实际为 {value!r}"
+    elif kind == "days":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"应为不小于 0 的整数天数,实际为 {value!r}"
+    elif kind == "count":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"应为不小于 0 的整数,实际为 {value!r}"
+    elif kind == "day_of_month":
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 28:
+            return f"应为 1 到 28 之间的整数(次月几日),实际为 {value!r}"
+    return None
