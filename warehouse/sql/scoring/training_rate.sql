@@ -1,0 +1,10 @@
+-- indicator 12 training_rate 调解员培训覆盖率
+-- denominator: the county's mediators (placed in the county of the organisation in their 所属组织编码; a mediator
+--   whose organisation is not in the 调解组织 export has no county and counts nowhere).
+-- numerator: of those, 年度培训日期 from $training_from to the as-of date.
+SELECT county_code, '人民调解员' AS record_type, mediator_id AS record_id,
+       coalesce(annual_training_date BETWEEN $training_from AND $as_of, false) AS in_numerator, true AS in_denominator,
+       1 AS num_amount, 1 AS den_amount,
+       township, org_name, name_masked, employment_type, annual_training_date
+FROM marts.mediators
+WHERE county_code IS NOT NULL
