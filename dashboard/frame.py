@@ -6,6 +6,7 @@ the view), the data-freshness line and the definitions, then runs the chosen pag
 from __future__ import annotations
 
 import importlib
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -42,11 +43,12 @@ def filters() -> Filters:
 
     A link straight to a page (/quality) on a freshly started server makes Streamlit run the
     page file on its own, without app.py, because pages/ sits beside app.py. The page then
-    draws the frame itself, which routes back to the page with the filters in place.
+    hands over to app.py, which routes back to it with the link's query parameters.
     """
     if "filters" not in st.session_state:
-        main(PAGES_DIR)
-        st.stop()
+        page_file = Path(sys._getframe(1).f_globals.get("__file__", "")).name
+        st.session_state["return_to"] = (page_file, st.query_params.to_dict())
+        st.switch_page("app.py")
     return st.session_state["filters"]
 
 
@@ -90,6 +92,11 @@ def main(pages_dir: Path) -> None:
     pages = [st.Page(str(Path(pages_dir) / file), title=title, icon=icon, url_path=url, default=i == 0)
              for i, (file, title, icon, url) in enumerate(PAGES)]
     page = st.navigation(pages)
+    if "return_to" in st.session_state:  # a direct link handed over by the page (see filters())
+        page_file, params = st.session_state.pop("return_to")
+        target = next((p for p, (file, *_) in zip(pages, PAGES) if file == page_file), None)
+        if target is not None:
+            st.switch_page(target, query_params=params)
     st.sidebar.markdown("**铁岭市司法局**  \n矛盾纠纷预防化解专项行动(2023)")
     try:
         db.version()
