@@ -167,10 +167,15 @@ def _num(x: Fraction) -> float | int:
     return int(x) if x.denominator == 1 else float(x)
 
 
-def _pct(x: Fraction | float) -> str:
-    """A percentage cut (not rounded) to 2 decimals, so a value just below its target never shows as equal."""
-    cents = math.floor(Fraction(x) * 10000)
-    return f"{cents // 100}.{cents % 100:02d}".rstrip("0").rstrip(".") + "%"
+def _pct(x: Fraction, below: Fraction | None = None) -> str:
+    """A percentage rounded half up to 2 decimals (trailing zeros dropped); with `below`, as many more decimals
+    (up to 6) as it takes for a value below `below` not to show as equal to it (9.9975% → 9.9975%, not 10%)."""
+    for places in range(2, 7):
+        scaled = math.floor(Fraction(x) * 100 * 10 ** places + Fraction(1, 2))
+        if below is None or Fraction(scaled, 10 ** places) < below * 100 or places == 6:
+            break
+    text = f"{scaled // 10 ** places}.{scaled % 10 ** places:0{places}d}".rstrip("0").rstrip(".")
+    return text + "%"
 
 
 @dataclass
@@ -209,7 +214,7 @@ class IndicatorResult:
             detail = f"县级中心 {cn}/{cd},乡镇中心 {tn}/{td}"
         else:
             detail = f"{_num(self.numerator)}/{self.denominator}"
-        return f"{self.name} {_pct(self.value)}({detail})低于目标 {_pct(self.target)}"
+        return f"{self.name} {_pct(self.value, self.target)}({detail})低于目标 {_pct(self.target)}"
 
 
 def indicator_result(rule, numerator: int | Fraction, denominator: int,

@@ -22,7 +22,7 @@ from warehouse.scoring import (IndicatorResult, ScoringError, check_as_of, conne
 
 _FLAGS = ("in_numerator", "in_denominator", "num_amount", "den_amount")
 _ORDER = {"center_build": "part, record_id", "point_monthly_rate": "org_id, month",
-          "timely_submission_rate": "record_type, township NULLS FIRST, due_date, record_id"}
+          "timely_submission_rate": "record_type, milestone_no, township, month"}
 
 # Chinese headings for the record columns, for the drill-down page.
 COLUMN_LABELS = {
@@ -43,7 +43,7 @@ COLUMN_LABELS = {
     "evidence_submitted_date": "佐证材料报送日期", "evidence_deadline": "佐证材料截止日期",
     "current_star_level": "现有星级", "applied_star_level": "申报星级", "acceptance_result": "验收结果",
     "released_date": "释放日期", "handover_method": "衔接方式", "handover_date": "衔接日期",
-    "assistance_status": "帮教情况", "milestone": "报送事项", "due_date": "应报日期", "received": "已报送",
+    "assistance_status": "帮教情况", "milestone_no": "事项序号", "milestone": "报送事项", "due_date": "应报日期", "received": "已报送",
     "done_date": "完成/报送日期", "employment_type": "专兼职", "annual_training_date": "年度培训日期",
     "occurred_date": "发生日期", "is_due_to_poor_dispute_work": "因排查化解不到位引发",
     "is_by_released_person_in_assistance": "刑释解矫人员帮教期内", "summary": "简要情况",

@@ -7,7 +7,8 @@
 -- numerator (done on time): a milestone with 完成日期 ≤ its due date; a risk report for that township and month with
 --   报送日期 ≤ its due date. A missing (or quarantined) report is due and not on time.
 WITH milestones AS (
-    SELECT unnest(CAST($milestone_names AS VARCHAR[])) AS milestone, unnest(CAST($milestone_dues AS DATE[])) AS due_date
+    SELECT unnest(CAST($milestone_names AS VARCHAR[])) AS milestone, unnest(CAST($milestone_dues AS DATE[])) AS due_date,
+           unnest(generate_series(1, len(CAST($milestone_names AS VARCHAR[])))) AS milestone_no
 ), months AS (
     SELECT CAST(m AS DATE) AS month
     FROM unnest(generate_series(CAST(date_trunc('month', CAST($period_start AS DATE)) AS TIMESTAMP),
@@ -20,7 +21,7 @@ WITH milestones AS (
 SELECT c.county_code, '工作报送台账' AS record_type, m.milestone AS record_id,
        coalesce(s.completed_date <= m.due_date, false) AS in_numerator, true AS in_denominator,
        1 AS num_amount, 1 AS den_amount,
-       m.milestone, CAST(NULL AS VARCHAR) AS township, CAST(NULL AS DATE) AS month, m.due_date,
+       m.milestone_no, m.milestone, CAST(NULL AS VARCHAR) AS township, CAST(NULL AS DATE) AS month, m.due_date,
        coalesce(s.in_ledger, false) AS received, s.completed_date AS done_date
 FROM marts.dim_county c
 CROSS JOIN milestones m
@@ -30,7 +31,7 @@ UNION ALL BY NAME
 SELECT t.county_code, '风险预警月报' AS record_type, t.township || ' ' || strftime(d.month, '%Y-%m') AS record_id,
        coalesce(r.submitted_date <= d.due_date, false) AS in_numerator, true AS in_denominator,
        1 AS num_amount, 1 AS den_amount,
-       CAST(NULL AS VARCHAR) AS milestone, t.township, d.month, d.due_date,
+       CAST(NULL AS BIGINT) AS milestone_no, CAST(NULL AS VARCHAR) AS milestone, t.township, d.month, d.due_date,
        r.township_code IS NOT NULL AS received, r.submitted_date AS done_date
 FROM marts.dim_township t
 CROSS JOIN risk_due d
