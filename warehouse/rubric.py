@@ -165,32 +165,33 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
         for k in entry:
             if k not in allowed:
                 problems.append(f"{where}.{k}:未知的配置项(可用:{'、'.join(sorted(allowed))})")
-        ok = True
         weight, target, plan = entry.get("weight"), entry.get("target"), entry.get("plan_target")
+        found = len(problems)
         if weight is None:
-            problems.append(f"{where}.weight:缺少权重"); ok = False
+            problems.append(f"{where}.weight:缺少权重")
         elif not _is_number(weight):
-            problems.append(f"{where}.weight:权重应为数字,实际为 {weight!r}"); ok = False
+            problems.append(f"{where}.weight:权重应为数字,实际为 {weight!r}")
         elif weight < 0:
-            problems.append(f"{where}.weight:权重不能为负数({weight})"); ok = False
+            problems.append(f"{where}.weight:权重不能为负数({weight})")
         if target is None:
-            problems.append(f"{where}.target:缺少目标值"); ok = False
+            problems.append(f"{where}.target:缺少目标值")
         elif not _is_number(target):
-            problems.append(f"{where}.target:目标值应为 0 到 1 之间的小数,实际为 {target!r}"); ok = False
+            problems.append(f"{where}.target:目标值应为 0 到 1 之间的小数,实际为 {target!r}")
         elif not 0 <= target <= 1:
-            problems.append(f"{where}.target:目标值应在 0 到 1 之间(如 90% 写作 0.90),实际为 {target}"); ok = False
+            problems.append(f"{where}.target:目标值应在 0 到 1 之间(如 90% 写作 0.90),实际为 {target}")
         if plan is None:
-            problems.append(f"{where}.plan_target:缺少(true 表示目标来自方案,未达标列入通报)"); ok = False
+            problems.append(f"{where}.plan_target:缺少(true 表示目标来自方案,未达标列入通报)")
         elif not isinstance(plan, bool):
-            problems.append(f"{where}.plan_target:应为 true 或 false,实际为 {plan!r}"); ok = False
+            problems.append(f"{where}.plan_target:应为 true 或 false,实际为 {plan!r}")
         params: dict[str, Any] = {}
         for pname, kind in param_kinds.items():
             value = entry.get(pname)
             msg = _check_param(kind, value)
             if msg:
-                problems.append(f"{where}.{pname}:{msg}"); ok = False
+                problems.append(f"{where}.{pname}:{msg}")
             else:
                 params[pname] = value
+        ok = len(problems) == found
         if ok:
             indicators[key] = IndicatorRule(key, name, weight, target, plan, params)
 
@@ -233,15 +234,16 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
         for k in entry:
             if k not in allowed:
                 problems.append(f"{where}.{k}:未知的配置项(可用:{'、'.join(sorted(allowed))})")
-        ok = True
+        found = len(problems)
         for k in sorted(allowed):
             v = entry.get(k)
             if v is None:
-                problems.append(f"{where}.{k}:缺少" + ("每起/每人扣分" if k == "points" else "扣分上限")); ok = False
+                problems.append(f"{where}.{k}:缺少" + ("每起/每人扣分" if k == "points" else "扣分上限"))
             elif not _is_number(v):
-                problems.append(f"{where}.{k}:应为数字,实际为 {v!r}"); ok = False
+                problems.append(f"{where}.{k}:应为数字,实际为 {v!r}")
             elif v < 0:
-                problems.append(f"{where}.{k}:扣分请写正数(表示扣多少分),实际为 {v}"); ok = False
+                problems.append(f"{where}.{k}:扣分请写正数(表示扣多少分),实际为 {v}")
+        ok = len(problems) == found
         if ok:
             deductions[key] = DeductionRule(key, name, entry["points"], entry.get("cap") if capped else None)
 
