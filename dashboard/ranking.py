@@ -1,0 +1,292 @@
+"""考评排名: plain functions behind the ranking page (no Streamlit here).
+
+Scoring runs through warehouse.scoring on the warehouse file (dashboard.db.warehouse_path() unless a path is
+given); the page calls these through dashboard.frame.data(), so results are cached per warehouse version, as-of
+date and weights. `with_weights` is a small adapter: the scoring API takes a Rubric, and the what-if panel needs
+the shipped rubric with only its twelve weights replaced (the rubric file is never touched).
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import db
+from dashboard.charts import FONT, GREEN, GREY, RED, _layout
+from warehouse import score_export, scoring
+from warehouse.rubric import INDICATOR_NAMES, Rubric, default_rubric
+from warehouse.scoring import DATA_GAP, DATA_PROBLEM, NOT_APPLICABLE, Scorecard
+from warehouse.trace import COLUMN_LABELS, Trace, trace
+
+CAMPAIGN_START, CAMPAIGN_END = scoring.CAMPAIGN_START, scoring.CAMPAIGN_END
+INDICATOR_KEYS = scoring.INDICATOR_KEYS
+DEDUCTION_KEYS = scoring.DEDUCTION_KEYS
+COMPARE_DEFAULT = date(2023, 6, 30)
+
+# 口径 of the twelve indicators and the deductions, after scoring.md, in the bureau's words.
+INDICATOR_DEFINITIONS: dict[str, str] = {
+    "entry_rate": "受理日期在期间内、录入基层平台的案件数(按案件编号去重)÷ 期间各月人民调解统计月报“受理案件数”之和"
+                  "(缺报的月报按 0 计)。目标 ≥ 90%(方案)。超过 100% 照实显示并标注数据异常,得分不超过权重;"
+                  "分母为 0 时记 0 分,显示“数据缺失”。",
+    "verification_rate": "已核查的任务(核查状态为已核查且反馈日期不晚于截至日期)÷ 下发的任务;只计下发日期在期间内、"
+                         "且距截至日期满 30 天的任务。目标 ≥ 90%(方案)。",
+    "verification_success_rate": "上项已核查的任务中,核查结果为核查成功的任务 ÷ 已核查的任务。目标 ≥ 90%(方案)。",
+    "app_registration_rate": "各乡镇(街道)截至日期前最新一次“累计注册人数”之和(无数据的乡镇按 0 计)÷ "
+                             "本区县 2020 年普查常住人口。目标 ≥ 10%(方案);分母为 0 时记 0 分,显示“数据缺失”。",
+    "point_monthly_rate": "自 2023 年 4 月起、月末不晚于截至日期的每个整月,每个评理说事点当月受理至少 1 件"
+                          "由本点专职调解员办理的案件即为达标;达标的(评理说事点 × 月份)÷ 全部(评理说事点 × 月份)。"
+                          "当月 1 日后成立的点不计。目标 100%(方案:每月调解 1 个案件以上)。",
+    "center_build": "两项各占一半:县级调处化解中心于 2023-06-20 前建成记 1,否则记 0;挂牌运行日期不晚于 2023-09-20 且"
+                    "专职人民调解员不少于 2 人的乡镇中心数 ÷ 本区县全部乡镇(街道)数。截止日期晚于截至日期时以截至日期为准。"
+                    "得分 = 权重 × 两项均值。目标 100%(方案)。",
+    "star_office": "创建计划于 2023-03-20 前、佐证材料于 2023-06-20 前报送的司法所 ÷ 本区县全部司法所;日期为空视为未按期。"
+                   "截止日期晚于截至日期时以截至日期为准。目标 100%(方案)。",
+    "local_resolution_rate": "调解日期在期间内的已办结案件(调解成功、调解不成功、终止调解)中,化解层级为村(社区)或"
+                             "乡镇(街道)的案件 ÷ 这些已办结案件(小事不出村、大事不出乡镇、矛盾不上交)。"
+                             "目标 ≥ 95%(市局默认,未达标只影响得分,不列入通报)。",
+    "mediation_success_rate": "上项已办结案件中调解成功的案件 ÷ 已办结案件。目标 ≥ 95%(市局默认,不列入通报)。",
+    "key_handover_rate": "释放日期在期间内的重点帮教对象中,衔接方式为必接必送的人数 ÷ 重点帮教对象人数。目标 100%(方案)。",
+    "timely_submission_rate": "按期完成的报送事项 ÷ 应报事项。应报事项:截止日期不晚于截至日期的六项工作台账节点"
+                              "(工作专班 03-18、创建计划 03-20、佐证材料 06-20、县级中心 06-20、乡镇中心 09-20、"
+                              "书面总结 12-15),以及每个乡镇每月的风险隐患排查报告(次月 5 日前报送)。"
+                              "缺报或被隔离的报告视为未按期。目标 100%(方案)。",
+    "training_rate": "年度培训日期在 2023-01-01 至截至日期之间的调解员 ÷ 本区县全部调解员。目标 100%(市局默认,不列入通报)。",
+}
+DEDUCTION_DEFINITIONS: dict[str, str] = {
+    "incident_poor_work": "发生日期不晚于截至日期、因排查化解不到位引发的个人极端案事件,每起扣 10 分。",
+    "incident_released_person": "发生日期不晚于截至日期、由刑释解矫人员在帮教期内引发的个人极端案事件,每起扣 10 分"
+                                "(同时符合两项的,两项都扣)。",
+    "lost_contact": "帮教情况为脱管或漏管的刑满释放人员,每人扣 1 分,最多扣 5 分。",
+}
+SCORING_RULES = ("得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;"
+                 "总分 = 各项得分之和 − 扣分,最低 0 分;总分相同名次相同,下一名次顺延(1、2、2、4)。"
+                 "分母为 0:录入率、慧评理注册使用率记 0 分(数据缺失),其余记满分(不适用)。"
+                 "列入通报:任一方案目标未达到,或有任一扣分。")
+
+
+# --- scoring on the warehouse file ---------------------------------------------------------------------------
+
+def _path(path: Path | None) -> Path:
+    return Path(path) if path is not None else db.warehouse_path()
+
+
+def default_as_of(path: Path | None = None) -> date:
+    """The warehouse's default as-of date (the latest event date in the data, within the campaign)."""
+    with scoring.connect(_path(path)) as con:
+        return scoring.default_as_of(con)
+
+
+def default_weights() -> tuple[float, ...]:
+    """The shipped rubric's twelve weights, in indicator order."""
+    rubric = default_rubric()
+    return tuple(float(rubric.indicators[k].weight) for k in INDICATOR_KEYS)
+
+
+def with_weights(rubric: Rubric, weights: tuple[float, ...] | dict[str, float] | None) -> Rubric:
+    """The rubric with its twelve weights replaced (adapter: the scoring API has no weight override).
+    Everything else — targets, deadlines, deductions — stays as in `rubric`; the file is not touched."""
+    if weights is None:
+        return rubric
+    if not isinstance(weights, dict):
+        weights = dict(zip(INDICATOR_KEYS, weights, strict=True))
+    unknown = set(weights) - set(rubric.indicators)
+    if unknown:
+        raise KeyError(f"未知的指标:{', '.join(sorted(unknown))}")
+    bad = [k for k, w in weights.items() if w is None or w < 0]
+    if bad:
+        raise ValueError(f"权重不能为负数:{', '.join(bad)}")
+    indicators = {k: dataclasses.replace(r, weight=_plain(weights.get(k, r.weight)))
+                  for k, r in rubric.indicators.items()}
+    changed = any(indicators[k].weight_q != r.weight_q for k, r in rubric.indicators.items())
+    source = f"{rubric.source}(权重模拟)" if changed else rubric.source
+    return dataclasses.replace(rubric, indicators=indicators, source=source, warnings=())
+
+
+def _plain(w: float) -> int | float:
+    w = float(w)
+    return int(w) if w.is_integer() else w
+
+
+def weight_sum(weights: tuple[float, ...]) -> float:
+    return round(sum(float(w) for w in weights), 6)
+
+
+def scorecard(as_of: date | None = None, weights: tuple[float, ...] | None = None,
+              path: Path | None = None) -> Scorecard:
+    """score() on the warehouse file at `as_of` (None: the default) with the shipped rubric, or with `weights`."""
+    rubric = with_weights(default_rubric(), weights) if weights is not None else None
+    return scoring.score(_path(path), as_of=as_of, rubric=rubric)
+
+
+def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[float, ...] | None = None,
+               path: Path | None = None) -> Trace:
+    """The records behind one county's indicator or deduction (warehouse.trace)."""
+    rubric = with_weights(default_rubric(), weights) if weights is not None else None
+    return trace(_path(path), county, key, as_of=as_of, rubric=rubric)
+
+
+def xlsx_bytes(card: Scorecard) -> bytes:
+    return score_export.to_xlsx_bytes(card)
+
+
+def csv_bytes(card: Scorecard) -> bytes:
+    return score_export.to_csv_bytes(card)
+
+
+# --- the ranked table as shown ----------------------------------------------------------------------------------
+
+def pct_text(value: float | None) -> str:
+    """0.9347 → '93.5%'; values just below a target are not rounded up to it by more than the shown digit."""
+    if value is None:
+        return "—"
+    return f"{value * 100:,.1f}%"
+
+
+def mark(r: scoring.IndicatorResult) -> str:
+    """✓ met, ✗ missed, 不适用, 数据缺失, ⚠ above 100% (a data problem)."""
+    if r.mark == DATA_PROBLEM:
+        return "⚠ 超过100%"
+    if r.mark in (NOT_APPLICABLE, DATA_GAP):
+        return r.mark
+    return "✓" if r.met else "✗"
+
+
+def cell_text(r: scoring.IndicatorResult) -> str:
+    if r.value is None:
+        return mark(r)
+    return f"{pct_text(float(r.value))} {mark(r)}"
+
+
+def display_table(card: Scorecard) -> pl.DataFrame:
+    """One row per county in rank order: 排名, 区县, 总分, each indicator's value with its mark and points,
+    each deduction (negative), 通报 and its reasons."""
+    rubric = card.rubric
+    rows = []
+    for c in card.counties:
+        row: dict = {"排名": c.rank, "区县": c.county, "总分": float(c.total)}
+        for key in INDICATOR_KEYS:
+            r = c.indicators[key]
+            row[rubric.indicators[key].name] = cell_text(r)
+        for key in INDICATOR_KEYS:
+            row[f"{rubric.indicators[key].name}得分"] = float(c.indicators[key].points)
+        for key in DEDUCTION_KEYS:
+            row[f"扣分:{rubric.deductions[key].name}"] = -float(c.deductions[key]) if c.deductions[key] else 0.0
+        row["通报"] = "⚑ 通报" if c.notice else "—"
+        row["通报原因"] = ";".join(c.notice_reasons)
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def indicator_columns(card: Scorecard) -> dict[str, str]:
+    """Column name → key for the indicator value columns of display_table."""
+    return {card.rubric.indicators[k].name: k for k in INDICATOR_KEYS}
+
+
+# --- charts -------------------------------------------------------------------------------------------------------
+
+PALETTE = ["#1f5fa8", "#4e9bd6", "#2e7d32", "#7cb342", "#e69100", "#ffb74d", "#6a1b9a", "#ab47bc",
+           "#00838f", "#4dd0e1", "#795548", "#90a4ae"]
+DEDUCTION_COLOURS = ["#c0392b", "#e57373", "#8e1b10"]
+
+
+def points_breakdown(card: Scorecard) -> go.Figure:
+    """Stacked horizontal bars: each county's points per indicator, deductions to the left of zero."""
+    title = f"各区县分项得分构成(分,截至 {card.as_of:%Y-%m-%d})"
+    counties = list(reversed(card.counties))  # rank 1 at the top
+    names = [f"{c.county}(第{c.rank}名,{float(c.total):.2f}分)" for c in counties]
+    fig = go.Figure()
+    for i, key in enumerate(INDICATOR_KEYS):
+        rule = card.rubric.indicators[key]
+        fig.add_bar(y=names, x=[float(c.indicators[key].points) for c in counties], orientation="h",
+                    name=rule.name, marker_color=PALETTE[i % len(PALETTE)],
+                    hovertemplate=f"%{{y}}<br>{rule.name}:%{{x:.2f}} 分(满分 {rule.weight:g} 分)<extra></extra>")
+    for i, key in enumerate(DEDUCTION_KEYS):
+        d = card.rubric.deductions[key]
+        values = [-float(c.deductions[key]) for c in counties]
+        if any(values):
+            fig.add_bar(y=names, x=values, orientation="h", name=f"扣分:{d.name}",
+                        marker_color=DEDUCTION_COLOURS[i % len(DEDUCTION_COLOURS)],
+                        hovertemplate=f"%{{y}}<br>{d.name}:%{{x:.2f}} 分<extra></extra>")
+    fig.update_layout(barmode="relative")
+    low = min([0.0] + [-float(sum(c.deductions.values())) for c in counties])
+    fig.update_xaxes(title_text="得分(分)", range=[low - 2 if low < 0 else 0, 105], zeroline=True,
+                     zerolinecolor="#555555")
+    fig.update_yaxes(title_text="区县")
+    fig = _layout(fig, title, height=520)
+    fig.update_layout(legend={"orientation": "h", "y": -0.2, "x": 0}, margin={"b": 110})
+    return fig
+
+
+def rank_comparison(before: Scorecard, after: Scorecard, before_label: str | None = None,
+                    after_label: str | None = None) -> pl.DataFrame:
+    """Each county's rank and total in two scorecards, with the change (↑ up, ↓ down, → same), in `after` order."""
+    a_label = before_label or f"截至{before.as_of:%Y-%m-%d}"
+    b_label = after_label or f"截至{after.as_of:%Y-%m-%d}"
+    old = {c.county_code: c for c in before.counties}
+    rows = []
+    for c in after.counties:
+        o = old[c.county_code]
+        move = o.rank - c.rank
+        arrow = f"↑ 上升 {move} 位" if move > 0 else f"↓ 下降 {-move} 位" if move < 0 else "→ 不变"
+        rows.append({"区县": c.county, f"排名({a_label})": o.rank, f"总分({a_label})": float(o.total),
+                     f"排名({b_label})": c.rank, f"总分({b_label})": float(c.total), "名次变化": arrow,
+                     "变化位数": move})
+    return pl.DataFrame(rows)
+
+
+def rank_slope(before: Scorecard, after: Scorecard, title: str | None = None,
+               before_label: str | None = None, after_label: str | None = None) -> go.Figure:
+    """A slope chart of ranks: left the earlier date (or official), right the chosen one; rank 1 at the top."""
+    a_label = before_label or f"截至 {before.as_of:%Y-%m-%d}"
+    b_label = after_label or f"截至 {after.as_of:%Y-%m-%d}"
+    title = title or f"排名变化:{a_label} → {b_label}"
+    old = {c.county_code: c for c in before.counties}
+    fig = go.Figure()
+    for c in after.counties:
+        o = old[c.county_code]
+        colour = GREEN if o.rank > c.rank else RED if o.rank < c.rank else GREY
+        fig.add_scatter(x=[a_label, b_label], y=[o.rank, c.rank], mode="lines+markers+text",
+                        line={"color": colour, "width": 3}, marker={"size": 10}, name=c.county, showlegend=False,
+                        text=[f"{c.county} 第{o.rank}名", f"第{c.rank}名 {c.county}"],
+                        textposition=["middle left", "middle right"], textfont={"family": FONT},
+                        hovertemplate=f"{c.county}<br>%{{x}}:第 %{{y}} 名<extra></extra>", cliponaxis=False)
+    n = max(len(after.counties), 1)
+    fig.update_yaxes(title_text="排名(名)", autorange=False, range=[n + 0.5, 0.5], dtick=1, showgrid=True)
+    fig.update_xaxes(title_text="截至日期", showgrid=False)
+    fig = _layout(fig, title, height=420)
+    fig.update_layout(margin={"l": 150, "r": 150})
+    return fig
+
+
+def whatif_comparison(official: Scorecard, simulated: Scorecard) -> pl.DataFrame:
+    """Official vs simulated ranks and totals, in simulated rank order, with the move."""
+    return rank_comparison(official, simulated, "正式", "模拟")
+
+
+# --- drill-down ---------------------------------------------------------------------------------------------------
+
+def labelled(frame: pl.DataFrame | None) -> pl.DataFrame:
+    """Trace records with Chinese column names; bookkeeping columns dropped."""
+    if frame is None:
+        return pl.DataFrame()
+    drop = [c for c in ("county_code",) if c in frame.columns]
+    frame = frame.drop(drop)
+    return frame.rename({c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+
+
+def drill_options(card: Scorecard) -> dict[str, str]:
+    """key → Chinese name, indicators (numbered) then deductions."""
+    out = {k: f"{i}. {card.rubric.indicators[k].name}" for i, k in enumerate(INDICATOR_KEYS, start=1)}
+    out |= {k: f"扣分:{card.rubric.deductions[k].name}" for k in DEDUCTION_KEYS}
+    return out
+
+
+def definitions_markdown() -> str:
+    lines = [f"{i}. **{INDICATOR_NAMES[k]}**:{INDICATOR_DEFINITIONS[k]}" for i, k in enumerate(INDICATOR_KEYS, 1)]
+    lines += [f"- **扣分:{scoring.DEDUCTIONS[k][0]}**:{DEDUCTION_DEFINITIONS[k]}" for k in DEDUCTION_KEYS]
+    lines += ["", SCORING_RULES]
+    return "\n".join(lines)
+

@@ -1,0 +1,189 @@
+"""考评排名: at a chosen date, how do the seven counties score and rank under the campaign rubric, who is named in
+the 通报 and why, how ranks moved, what other weights would change, and which records stand behind each number."""
+from datetime import date
+
+import streamlit as st
+
+from dashboard import ranking
+from dashboard.definitions import DEFINITIONS
+from dashboard.frame import data, filters
+from warehouse import score_export
+
+filters()  # the shared frame (sidebar); the county/period filters do not apply to the year-end scoring
+st.title("考评排名")
+st.caption("截至所选日期,七个区县按专项行动考评细则各得多少分、排第几,哪些区县列入通报、原因是什么"
+           "(本页按截至日期计算,不受侧边栏区县、期间筛选影响)")
+
+PLOT = {"displaylogo": False}
+default_as_of = data(ranking.default_as_of)
+as_of: date = st.date_input("截至日期", value=default_as_of, min_value=ranking.CAMPAIGN_START,
+                            max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_as_of",
+                            help=f"各项指标统计 2023-03-01 至该日(含)的数据;默认为数据中最新的日期({default_as_of:%Y-%m-%d})。")
+card = data(ranking.scorecard, as_of)
+rubric = card.rubric
+
+with st.expander("指标口径(十二项指标、扣分与计分规则)", icon=":material/menu_book:"):
+    st.markdown(ranking.definitions_markdown())
+
+# ------------------------------------------------------------------ 概况
+flagged = [c for c in card.counties if c.notice]
+top = card.counties[0]
+c1, c2, c3 = st.columns(3)
+c1.metric("第一名", f"{top.county} {float(top.total):,.2f} 分", help=DEFINITIONS["考评总分"])
+c2.metric("列入通报的区县", f"{len(flagged)} 个(共 {len(card.counties)} 个)", help=DEFINITIONS["通报"])
+c3.metric("截至日期", f"{card.as_of.year}年{card.as_of.month}月{card.as_of.day}日",
+          help=score_export.provenance(card))
+
+# ------------------------------------------------------------------ 排名表
+st.subheader("考评排名表")
+st.caption("值后标记:✓ 达到目标;✗ 未达目标;⚠ 超过100%(数据异常,得分不超过权重);不适用(分母为 0,记满分);"
+           "数据缺失(分母为 0,记 0 分)。底色标红的区县列入通报。将鼠标移到列名上可查看该指标口径。")
+show_points = st.toggle("同时显示各项得分", value=False, key="r_show_points")
+table = ranking.display_table(card)
+indicator_cols = ranking.indicator_columns(card)
+points_cols = [f"{rubric.indicators[k].name}得分" for k in ranking.INDICATOR_KEYS]
+shown = table if show_points else table.drop(points_cols)
+if show_points:  # each indicator's points right after its value
+    order = ["排名", "区县", "总分"]
+    for name in indicator_cols:
+        order += [name, f"{name}得分"]
+    shown = shown.select(order + [c for c in shown.columns if c not in order])
+
+
+def _notice_red(row):
+    if row["通报"] == "—":
+        return [""] * len(row)
+    return ["background-color: #fde8e6" + ("; color: #8e1b10; font-weight: 600" if col == "通报" else "")
+            for col in row.index]
+
+
+def _missed(value):
+    text = str(value)
+    if "✗" in text:
+        return "color: #c0392b; font-weight: 600"
+    if "⚠" in text:
+        return "background-color: #fff3cd; color: #7a5200"
+    return ""
+
+
+styled = (shown.to_pandas().style.apply(_notice_red, axis=1)
+          .map(_missed, subset=list(indicator_cols))
+          .format("{:,.2f}", subset=[c for c in shown.columns if c == "总分" or c.endswith("得分") or c.startswith("扣分")]))
+config = {
+    "排名": st.column_config.NumberColumn("排名", format="%d", pinned=True, width="small"),
+    "区县": st.column_config.TextColumn("区县", pinned=True, width="small"),
+    "总分": st.column_config.NumberColumn("总分", help=DEFINITIONS["考评总分"]),
+    "通报": st.column_config.TextColumn("通报", help=DEFINITIONS["通报"], width="small"),
+    "通报原因": st.column_config.TextColumn("通报原因", width="large"),
+}
+for name, key in indicator_cols.items():
+    rule = rubric.indicators[key]
+    config[name] = st.column_config.TextColumn(
+        name, help=f"权重 {rule.weight:g} 分 · 目标 {ranking.pct_text(rule.target)}"
+                   f"({'方案' if rule.plan_target else '市局默认'})。{ranking.INDICATOR_DEFINITIONS[key]}")
+    config[f"{name}得分"] = st.column_config.NumberColumn(f"{name}得分", help=f"满分 {rule.weight:g} 分")
+for key in ranking.DEDUCTION_KEYS:
+    name = f"扣分:{rubric.deductions[key].name}"
+    config[name] = st.column_config.NumberColumn(name, help=ranking.DEDUCTION_DEFINITIONS[key])
+st.dataframe(styled, hide_index=True, column_config=config, key="r_table")
+if flagged:
+    st.error("**列入通报的区县及原因**\n" + "\n".join(
+        f"- **{c.county}**(第 {c.rank} 名,{float(c.total):,.2f} 分):" + ";".join(c.notice_reasons) for c in flagged),
+        icon=":material/campaign:")
+
+d1, d2, _ = st.columns([1, 1, 3])
+d1.download_button("下载 Excel(XLSX)", ranking.xlsx_bytes(card), file_name=score_export.file_name(card.as_of, "xlsx"),
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="r_xlsx",
+                   icon=":material/download:")
+d2.download_button("下载 CSV", ranking.csv_bytes(card), file_name=score_export.file_name(card.as_of, "csv"),
+                   mime="text/csv", key="r_csv", icon=":material/download:")
+
+# ------------------------------------------------------------------ 得分构成
+st.subheader("分项得分构成")
+st.plotly_chart(ranking.points_breakdown(card), config=PLOT, key="r_breakdown")
+
+# ------------------------------------------------------------------ 排名对比
+st.subheader("排名对比")
+compare_default = min(ranking.COMPARE_DEFAULT, as_of)
+compare: date = st.date_input("对比日期", value=compare_default, min_value=ranking.CAMPAIGN_START,
+                              max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_compare",
+                              help="与上面所选截至日期的排名对比,默认 2023-06-30(上半年)。")
+before = data(ranking.scorecard, compare)
+moves = ranking.rank_comparison(before, card)
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(ranking.rank_slope(before, card), config=PLOT, key="r_slope")
+with right:
+    st.dataframe(moves.drop("变化位数"), hide_index=True, key="r_moves",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.2f")
+                                for c in moves.columns if c.startswith("总分")})
+
+# ------------------------------------------------------------------ 权重模拟
+with st.expander("权重模拟", icon=":material/tune:"):
+    st.caption("临时调整十二项指标的权重,看排名如何变化。只在本页模拟,不修改考评细则文件;目标、截止日期、扣分不变。")
+    defaults = ranking.default_weights()
+
+    def _reset() -> None:
+        for k, w in zip(ranking.INDICATOR_KEYS, defaults):
+            st.session_state[f"r_w_{k}"] = w
+
+    cols = st.columns(4)
+    for i, key in enumerate(ranking.INDICATOR_KEYS):
+        if f"r_w_{key}" not in st.session_state:
+            st.session_state[f"r_w_{key}"] = defaults[i]
+        cols[i % 4].number_input(f"{i + 1}. {rubric.indicators[key].name}", min_value=0.0, max_value=100.0,
+                                 step=1.0, format="%.1f", key=f"r_w_{key}",
+                                 help=f"默认权重 {defaults[i]:g} 分。{ranking.INDICATOR_DEFINITIONS[key]}")
+    weights = tuple(float(st.session_state[f"r_w_{k}"]) for k in ranking.INDICATOR_KEYS)
+    total_weight = ranking.weight_sum(weights)
+    st.button("恢复默认权重", on_click=_reset, key="r_reset")
+    if total_weight != 100:
+        st.warning(f"十二项权重之和为 {total_weight:g} 分,不是 100 分:模拟总分的满分随之变化。", icon=":material/warning:")
+    else:
+        st.caption("十二项权重之和为 100 分。")
+    if weights == defaults:
+        st.info("当前为考评细则的默认权重,模拟排名与正式排名相同。修改上面的权重即可看到排名变化。")
+    simulated = data(ranking.scorecard, as_of, weights)
+    sim = ranking.whatif_comparison(card, simulated)
+    w_left, w_right = st.columns([2, 3])
+    with w_left:
+        st.dataframe(sim.drop("变化位数"), hide_index=True, key="r_whatif",
+                     column_config={c: st.column_config.NumberColumn(c, format="%.2f")
+                                    for c in sim.columns if c.startswith("总分")})
+    with w_right:
+        st.plotly_chart(ranking.rank_slope(card, simulated, title="正式排名 → 模拟排名", before_label="正式排名",
+                                           after_label="模拟排名"), config=PLOT, key="r_whatif_chart")
+
+# ------------------------------------------------------------------ 明细追溯
+st.subheader("明细追溯")
+st.caption("选择区县和指标,查看计入分子、分母的每一条记录(案件、核查任务、帮教对象、报送事项等);合计与排名表一致。")
+counties = {c.county_code: c.county for c in card.counties}
+options = ranking.drill_options(card)
+s1, s2 = st.columns(2)
+county_code = s1.selectbox("区县", options=list(counties), format_func=counties.get, key="r_drill_county",
+                           placeholder="请选择区县")
+key = s2.selectbox("指标或扣分项", options=list(options), format_func=options.get, key="r_drill_key",
+                   placeholder="请选择指标")
+if county_code and key:
+    tr = data(ranking.drill_down, county_code, key, as_of)
+    county = card.county(county_code)
+    if tr.result is not None:
+        r = county.indicators[key]
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
+        m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
+        m3.metric("值", ranking.cell_text(r))
+        m4.metric("得分", f"{float(r.points):,.2f} 分(满分 {rubric.indicators[key].weight:g} 分)")
+        st.caption(ranking.INDICATOR_DEFINITIONS[key])
+        t1, t2 = st.tabs([f"计入分子的记录({tr.numerator.height:,} 条)", f"计入分母的记录({tr.denominator.height:,} 条)"])
+        with t1:
+            st.dataframe(ranking.labelled(tr.numerator), hide_index=True, key="r_drill_num")
+        with t2:
+            st.dataframe(ranking.labelled(tr.denominator), hide_index=True, key="r_drill_den")
+    else:
+        st.metric("计入的记录", f"{tr.count:,} 条", help=ranking.DEDUCTION_DEFINITIONS[key])
+        st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{ranking.DEDUCTION_DEFINITIONS[key]}")
+        if tr.records.is_empty():
+            st.success("截至所选日期没有需要扣分的记录。", icon=":material/check_circle:")
+        else:
+            st.dataframe(ranking.labelled(tr.records), hide_index=True, key="r_drill_ded")
