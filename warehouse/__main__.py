@@ -16,7 +16,8 @@ while the dashboard reads it.
 - --output: a file, or a directory (the file is then named 铁岭市矛盾纠纷预防化解专项行动考评排名表_截至<as-of>.<ext>).
   Without it JSON and CSV go to standard output and XLSX is written to that default name in the current directory.
 
-Exit status: 0 scored; 2 bad arguments, missing warehouse, or a rubric that is refused.
+Exit status: 0 scored; 1 the warehouse could not be read (not a DuckDB file, or without the marts);
+2 bad arguments, a missing warehouse, an as-of date outside the campaign, or a rubric that is refused.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import json
 import sys
 import warnings
 from pathlib import Path
+
+import duckdb
 
 from warehouse.rubric import RubricError, load_rubric
 from warehouse.score_export import file_name, to_csv_bytes, to_xlsx_bytes
@@ -52,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RubricError, ScoringError) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 2
+    except duckdb.Error as exc:       # not a warehouse this version built (no marts), or an unreadable file
+        print(f"错误:无法从数据仓库 {args.warehouse} 计算考评:{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
     ext = args.format
     if ext == "json":

@@ -1,9 +1,10 @@
 """The ranked table of a scorecard as downloads: CSV (UTF-8 with BOM, CRLF) and XLSX formatted for printing.
 
-`ranking_table(card)` is the one table both downloads are written from (Chinese column names, one row per county
-in rank order): 排名, 区县, 总分, then for each indicator `<指标>_值` (a fraction, 0.93), `_分子`, `_分母`, `_得分`,
-`_达标` (达标 / 未达标 / 不适用 / 数据缺失 / 达标(数据异常)), then `扣分_<扣分项>` (negative or 0), 通报 (是/否) and
-通报原因. `file_name(as_of, ext)` names the download in Chinese with its as-of date.
+`ranking_table(card)` is the table both downloads are written from (Chinese column names, one row per county in
+rank order): 排名, 区县, 总分, then for each indicator `<指标>_值` (a fraction, 0.93; empty when 不适用/数据缺失),
+`_目标`, `_分子`, `_分母`, `_得分`, `_达标` (达标 / 未达标 / 不适用 / 数据缺失 / 达标(数据异常)), then
+`扣分_<扣分项>` (negative or 0), 通报 (是/否), 通报原因 (;-separated), 截至日期 and 入库批次.
+`file_name(as_of, ext)` names the download in Chinese with its as-of date.
 
 The XLSX carries the title, the as-of date, the load and rubric it came from, a two-row header (indicator with
 its weight and target over 值/分子/分母/得分/达标), frozen header and first columns, column widths, 通报 rows
@@ -41,31 +42,41 @@ def _pct_label(x: float) -> str:
     return f"{x * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
-def ranking_table(card: Scorecard) -> pl.DataFrame:
+def ranking_table(card: Scorecard, full: bool = True) -> pl.DataFrame:
+    """The ranked table, one row per county in rank order. `full` (the CSV) adds each indicator's `_目标` and,
+    last, 截至日期 and 入库批次, so that every row says what it was computed from; the XLSX shows those in its
+    header rows instead."""
     rubric = card.rubric
     schema: dict[str, pl.DataType] = {"排名": pl.Int64, "区县": pl.Utf8, "总分": pl.Float64}
     for rule in rubric.indicators.values():
         # #6's numerator is the sum of its two halves (a fraction); every other numerator is a count
         numerator_type = pl.Float64 if rule.key == "center_build" else pl.Int64
-        schema |= {f"{rule.name}_值": pl.Float64, f"{rule.name}_分子": numerator_type, f"{rule.name}_分母": pl.Int64,
+        schema[f"{rule.name}_值"] = pl.Float64
+        if full:
+            schema[f"{rule.name}_目标"] = pl.Float64
+        schema |= {f"{rule.name}_分子": numerator_type, f"{rule.name}_分母": pl.Int64,
                    f"{rule.name}_得分": pl.Float64, f"{rule.name}_达标": pl.Utf8}
     for d in rubric.deductions.values():
         schema[f"扣分_{d.name}"] = pl.Float64
     schema |= {"通报": pl.Utf8, "通报原因": pl.Utf8}
+    if full:
+        schema |= {"截至日期": pl.Utf8, "入库批次": pl.Utf8}
     rows = []
     for c in card.counties:
         row = {"排名": c.rank, "区县": c.county, "总分": float(c.total)}
         for key, rule in rubric.indicators.items():
             r = c.indicators[key]
             row |= {f"{rule.name}_值": None if r.value is None else round(float(r.value), 6),
+                    f"{rule.name}_目标": float(r.target),
                     f"{rule.name}_分子": round(float(r.numerator), 4) if key == "center_build" else int(r.numerator),
                     f"{rule.name}_分母": r.denominator,
                     f"{rule.name}_得分": float(r.points), f"{rule.name}_达标": met_text(r)}
         for key, d in rubric.deductions.items():
             row[f"扣分_{d.name}"] = -float(c.deductions[key]) if c.deductions[key] else 0.0
-        row |= {"通报": "是" if c.notice else "否", "通报原因": ";".join(c.notice_reasons)}
-        rows.append(row)
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        row |= {"通报": "是" if c.notice else "否", "通报原因": ";".join(c.notice_reasons),
+                "截至日期": card.as_of.isoformat(), "入库批次": card.load["run_id"] if card.load else None}
+        rows.append({k: row[k] for k in schema})
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
 
 
 def to_csv_bytes(card: Scorecard) -> bytes:
@@ -82,7 +93,7 @@ def provenance(card: Scorecard) -> str:
 def to_xlsx_bytes(card: Scorecard) -> bytes:
     import xlsxwriter
 
-    table = ranking_table(card)
+    table = ranking_table(card, full=False)
     rubric = card.rubric
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
