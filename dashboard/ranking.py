@@ -223,14 +223,14 @@ def points_breakdown(card: Scorecard) -> go.Figure:
 def rank_comparison(before: Scorecard, after: Scorecard, before_label: str | None = None,
                     after_label: str | None = None) -> pl.DataFrame:
     """Each county's rank and total in two scorecards, with the change (↑ up, ↓ down, → same), in `after` order."""
-    a_label = before_label or f"截至{before.as_of:%Y-%m-%d}"
-    b_label = after_label or f"截至{after.as_of:%Y-%m-%d}"
+    a_label = before_label or f"{before.as_of.month}月{before.as_of.day}日"
+    b_label = after_label or f"{after.as_of.month}月{after.as_of.day}日"
     old = {c.county_code: c for c in before.counties}
     rows = []
     for c in after.counties:
         o = old[c.county_code]
         move = o.rank - c.rank
-        arrow = f"↑ 上升 {move} 位" if move > 0 else f"↓ 下降 {-move} 位" if move < 0 else "→ 不变"
+        arrow = f"↑ 升 {move} 位" if move > 0 else f"↓ 降 {-move} 位" if move < 0 else "→ 不变"
         rows.append({"区县": c.county, f"排名({a_label})": o.rank, f"总分({a_label})": float(o.total),
                      f"排名({b_label})": c.rank, f"总分({b_label})": float(c.total), "名次变化": arrow,
                      "变化位数": move})
@@ -248,16 +248,19 @@ def rank_slope(before: Scorecard, after: Scorecard, title: str | None = None,
     for c in after.counties:
         o = old[c.county_code]
         colour = GREEN if o.rank > c.rank else RED if o.rank < c.rank else GREY
+        move = o.rank - c.rank
+        arrow = f"↑{move}" if move > 0 else f"↓{-move}" if move < 0 else "→"
+        # the county is named once, at the right end; the left end is read off the rank axis
         fig.add_scatter(x=[a_label, b_label], y=[o.rank, c.rank], mode="lines+markers+text",
                         line={"color": colour, "width": 3}, marker={"size": 10}, name=c.county, showlegend=False,
-                        text=[f"{c.county} 第{o.rank}名", f"第{c.rank}名 {c.county}"],
-                        textposition=["middle left", "middle right"], textfont={"family": FONT},
+                        text=["", f"{c.county} {arrow}"], textposition="middle right", textfont={"family": FONT},
                         hovertemplate=f"{c.county}<br>%{{x}}:第 %{{y}} 名<extra></extra>", cliponaxis=False)
     n = max(len(after.counties), 1)
-    fig.update_yaxes(title_text="排名(名)", autorange=False, range=[n + 0.5, 0.5], dtick=1, showgrid=True)
+    fig.update_yaxes(title_text="排名(名)", autorange=False, range=[n + 0.5, 0.5], tickvals=list(range(1, n + 1)),
+                     ticktext=[f"第{i}名" for i in range(1, n + 1)], showgrid=True)
     fig.update_xaxes(title_text="截至日期", showgrid=False)
     fig = _layout(fig, title, height=420)
-    fig.update_layout(margin={"l": 150, "r": 150})
+    fig.update_layout(margin={"l": 10, "r": 110})
     return fig
 
 
@@ -274,7 +277,18 @@ def labelled(frame: pl.DataFrame | None) -> pl.DataFrame:
         return pl.DataFrame()
     drop = [c for c in ("county_code",) if c in frame.columns]
     frame = frame.drop(drop)
+    # a date held as a midnight datetime is shown as the date (2023-03-15, not 2023-03-15 00:00:00)
+    midnight = [c for c, t in frame.schema.items() if t.base_type() == pl.Datetime
+                and frame[c].drop_nulls().dt.time().cast(pl.Utf8).eq("00:00:00").all()]
+    frame = frame.with_columns(pl.col(midnight).cast(pl.Date)) if midnight else frame
     return frame.rename({c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+
+
+def date_columns(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """(date columns, datetime columns) of a frame, for the page's column formats."""
+    dates = [c for c, t in frame.schema.items() if t == pl.Date]
+    datetimes = [c for c, t in frame.schema.items() if t.base_type() == pl.Datetime]
+    return dates, datetimes
 
 
 def drill_options(card: Scorecard) -> dict[str, str]:

@@ -110,7 +110,7 @@ compare: date = st.date_input("对比日期", value=compare_default, min_value=r
                               help="与上面所选截至日期的排名对比,默认 2023-06-30(上半年)。")
 before = data(ranking.scorecard, compare)
 moves = ranking.rank_comparison(before, card)
-left, right = st.columns([3, 2])
+left, right = st.columns([2, 3])
 with left:
     st.plotly_chart(ranking.rank_slope(before, card), config=PLOT, key="r_slope")
 with right:
@@ -145,7 +145,7 @@ with st.expander("权重模拟", icon=":material/tune:"):
         st.info("当前为考评细则的默认权重,模拟排名与正式排名相同。修改上面的权重即可看到排名变化。")
     simulated = data(ranking.scorecard, as_of, weights)
     sim = ranking.whatif_comparison(card, simulated)
-    w_left, w_right = st.columns([2, 3])
+    w_left, w_right = st.columns([3, 2])
     with w_left:
         st.dataframe(sim.drop("变化位数"), hide_index=True, key="r_whatif",
                      column_config={c: st.column_config.NumberColumn(c, format="%.2f")
@@ -164,6 +164,13 @@ county_code = s1.selectbox("区县", options=list(counties), format_func=countie
                            placeholder="请选择区县")
 key = s2.selectbox("指标或扣分项", options=list(options), format_func=options.get, key="r_drill_key",
                    placeholder="请选择指标")
+def _records(frame, key: str) -> None:
+    dates, datetimes = ranking.date_columns(frame)
+    st.dataframe(frame, hide_index=True, key=key, column_config={
+        **{c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c in dates},
+        **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm") for c in datetimes}})
+
+
 if county_code and key:
     tr = data(ranking.drill_down, county_code, key, as_of)
     county = card.county(county_code)
@@ -172,18 +179,19 @@ if county_code and key:
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
         m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
-        m3.metric("值", ranking.cell_text(r))
-        m4.metric("得分", f"{float(r.points):,.2f} 分(满分 {rubric.indicators[key].weight:g} 分)")
+        m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value)),
+                  help=f"目标 {ranking.pct_text(rubric.indicators[key].target)}")
+        m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分")
         st.caption(ranking.INDICATOR_DEFINITIONS[key])
         t1, t2 = st.tabs([f"计入分子的记录({tr.numerator.height:,} 条)", f"计入分母的记录({tr.denominator.height:,} 条)"])
         with t1:
-            st.dataframe(ranking.labelled(tr.numerator), hide_index=True, key="r_drill_num")
+            _records(ranking.labelled(tr.numerator), "r_drill_num")
         with t2:
-            st.dataframe(ranking.labelled(tr.denominator), hide_index=True, key="r_drill_den")
+            _records(ranking.labelled(tr.denominator), "r_drill_den")
     else:
         st.metric("计入的记录", f"{tr.count:,} 条", help=ranking.DEDUCTION_DEFINITIONS[key])
         st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{ranking.DEDUCTION_DEFINITIONS[key]}")
         if tr.records.is_empty():
             st.success("截至所选日期没有需要扣分的记录。", icon=":material/check_circle:")
         else:
-            st.dataframe(ranking.labelled(tr.records), hide_index=True, key="r_drill_ded")
+            _records(ranking.labelled(tr.records), "r_drill_ded")

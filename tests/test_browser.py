@@ -256,3 +256,36 @@ def test_shared_link_reproduces_the_county_filter(page, dashboard_url, demo_ware
     expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
     changtu = _count(_metric(page, "受理案件数").inner_text())
     assert changtu == queries.kpis(Filters((CHANGTU,)), demo_warehouse)["accepted"]
+
+
+def test_ranking_page_xlsx_download(page, dashboard_url, demo_warehouse, tmp_path):
+    """考评排名 from a direct link: the ranked table, its charts, and the XLSX a person downloads from it."""
+    import openpyxl
+
+    from warehouse.scoring import score
+
+    page.goto(f"{dashboard_url}/ranking")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    expect(page.get_by_role("heading", name="考评排名", level=1)).to_be_visible()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 2
+                                    || document.querySelector('[data-testid="stException"]')""")
+    _assert_no_exception(page)
+    _screenshot(page, "ranking.png")
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+
+    card = score(demo_warehouse)
+    with page.expect_download() as download_info:
+        page.get_by_test_id("stDownloadButton").filter(has_text="XLSX").get_by_role("button").click()
+    download = download_info.value
+    name = download.suggested_filename
+    assert name == f"铁岭市矛盾纠纷预防化解专项行动考评排名表_截至{card.as_of.isoformat()}.xlsx", name
+    saved = tmp_path / name
+    download.save_as(saved)
+    sheet = openpyxl.load_workbook(saved).worksheets[0]
+    assert sheet["A1"].value == "铁岭市矛盾纠纷预防化解专项行动考评排名表"
+    counties = {c.county for c in card.counties}
+    rows = [(row[0], row[1]) for row in sheet.iter_rows(values_only=True) if row[1] in counties]
+    assert len(rows) == 7
+    assert [(rank, county) for rank, county in rows] == [(c.rank, c.county) for c in card.counties]
+    _assert_no_exception(page)
