@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -19,10 +20,11 @@ DISPUTE_WEIGHT = {  # share of cases in published monthly reports (%)
 }
 SOURCES = (("排查发现", 44), ("当事人申请", 38), ("主动调解", 8), ("法院委托移送", 3), ("公安移送", 4),
            ("信访部门移送", 2), ("其他部门移送", 1))
-BASE_CASES_PER_YEAR = 16_500
+BASE_CASES_PER_YEAR = 17_600   # real cases at scale 1; ~93% of them are entered in the system
+MAX_MEDIATION_DAYS = 30        # a mediation ends at most 30 days after 受理日期 (else it is 调解中)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Case:
     case_id: str
     county: str
@@ -32,7 +34,8 @@ class Case:
     mediator: str
     dispute: str                 # the name written in the export (a listed alias now and then)
     source: str
-    parties: tuple[tuple[str, str], ...]   # (name, id18) of the listed parties
+    party_names: str             # the listed parties' names joined by 、 (one string: light at large scales)
+    party_ids: str               # their identity numbers, in the same order, joined by 、
     people: int
     amount: float | None
     accepted: date
@@ -55,7 +58,7 @@ def _weighted(rng, pairs):
 def _dispute_weights(county: str) -> dict[str, float]:
     rural = PROFILES[county].rural
     w = dict(DISPUTE_WEIGHT)
-    w["山林土地纠纷"] *= 0.05 + 2.4 * rural       # near zero in the urban districts
+    w["山林土地纠纷"] *= 0.02 + 1.5 * rural ** 1.5  # ~5% overall: 7% in the rural counties, near zero in the districts
     w["征地拆迁纠纷"] *= 0.5 + rural
     w["物业纠纷"] *= 3.2 - 2.9 * rural
     w["消费纠纷"] *= 1.6 - rural
@@ -72,8 +75,8 @@ def _aliases() -> dict[str, list[str]]:
 def _placement(world: World, county: str) -> tuple[str, str | None, str, str]:
     """township, village, org, 化解层级 of one case."""
     rng = world.rng
-    townships = world.townships_by_county[county]
-    township = rng.choice(townships)
+    # bigger townships (more villages and communities) see more disputes
+    township = rng.choices(world.townships_by_county[county], cum_weights=world.township_cum_weights[county])[0]
     villages = world.villages_by_township.get(township)
     r = rng.random()
     if r < 0.75 and villages:
@@ -119,9 +122,11 @@ def _one_case(world, county, month, days, seq, disputes, aliases, profile) -> Ca
         dispute = rng.choice(aliases[dispute])
     r = rng.random()
     people = 2 if r < 0.8 else rng.randint(3, 4) if r < 0.97 else rng.randint(5, 30)
-    parties = tuple((world.name(), world.id18(county)) for _ in range(min(people, 4)))
+    listed = people if people <= 4 else rng.randint(2, 4)   # a group dispute lists its representatives
+    party_names = "、".join(world.name() for _ in range(listed))
+    party_ids = "、".join(world.id18(county) for _ in range(listed))
     accepted = date(2023, month, rng.randint(1, days))
-    duration = min(int(rng.expovariate(1 / 6)), 45)
+    duration = min(int(rng.expovariate(1 / 6)), MAX_MEDIATION_DAYS)
     mediated = accepted + timedelta(days=duration)
     if mediated > CAMPAIGN_END:
         mediated, outcome = None, "调解中"
@@ -137,7 +142,8 @@ def _one_case(world, county, month, days, seq, disputes, aliases, profile) -> Ca
         amount = round(math.exp(rng.gauss(8.3, 1.1)), 2)
     return Case(
         case_id=f"(2023)辽{county[2:]}民调字第{seq:05d}号", county=county, township=township, village=village,
-        org=org, mediator=mediator, dispute=dispute, source=_weighted(rng, SOURCES), parties=parties, people=people,
+        org=org, mediator=mediator, dispute=dispute, source=_weighted(rng, SOURCES), party_names=party_names,
+        party_ids=party_ids, people=people,
         amount=amount, accepted=accepted, mediated=mediated, outcome=outcome,
         agreement=_weighted(rng, (("书面协议", 70), ("口头协议", 30))) if success else None,
         performance=_weighted(rng, (("已履行", 82), ("履行中", 10), ("部分履行", 5), ("未履行", 3))) if success else None,
@@ -153,6 +159,10 @@ def as_of(case: Case, moment: datetime) -> Case:
 
 
 def update_time(case: Case) -> datetime:
-    """When the final result was entered: a day or two after the mediation ended."""
+    """When the final result was entered: one to three days after the mediation ended, in office hours.
+
+    Derived from the case number (crc32: stable across processes, unlike hash()), so it needs no draw
+    from the world's generator and a case always has the same update time."""
     assert case.mediated is not None
-    return datetime.combine(case.mediated + timedelta(days=1 + case.accepted.day % 3), time(9, 30))
+    h = zlib.crc32(case.case_id.encode())
+    return datetime.combine(case.mediated + timedelta(days=1 + h % 3), time(8 + h // 3 % 9, h // 27 % 60))

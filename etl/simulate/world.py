@@ -6,11 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from etl import reference
-from etl.normalise import ID_CHECK, ID_WEIGHTS
 
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜"
             "戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
 COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "慕容")
+# GB 11643-1999: weights of the first 17 digits, and the check character for (weighted sum mod 11)
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+# Residents born elsewhere keep the region code of their birthplace: nearby districts of Liaoning and Jilin.
+OTHER_REGIONS = ("210102", "210103", "210104", "210105", "210106", "210111", "210402", "210403", "210404",
+                 "210502", "210602", "211002", "211302", "211402", "220102", "220104", "220302", "220381")
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏飞宇浩凯俊峰建国志文斌海波辉琳晶雪颖慧玲丹"
 
 
@@ -101,6 +106,7 @@ class World:
     villages_by_township: dict[str, list[str]]
     townships_by_county: dict[str, list[str]]
     population: dict[str, int]
+    township_cum_weights: dict[str, list[int]] = field(default_factory=dict)   # by township size, per county
     orgs: dict[str, Org] = field(default_factory=dict)
     mediators: dict[str, Mediator] = field(default_factory=dict)
     village_orgs: dict[str, list[str]] = field(default_factory=dict)    # village code -> org codes
@@ -112,11 +118,18 @@ class World:
         surname = rng.choice(COMPOUND) if rng.random() < 0.01 else rng.choice(SURNAMES)
         return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
-    def id18(self, county: str) -> str:
+    def id18(self, county: str, born_from: int = 1940, born_to: int = 2003) -> str:
+        """A valid resident identity number: mostly the county's own region code, now and then a birthplace
+        elsewhere; birth date between the given years; GB 11643 check character."""
         rng = self.rng
-        born = date(rng.randint(1945, 2003), rng.randint(1, 12), rng.randint(1, 28))
-        body = f"{county}{born:%Y%m%d}{rng.randint(0, 999):03d}"
-        return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+        region = county if rng.random() < 0.94 else rng.choice(OTHER_REGIONS)
+        year, month, day = rng.randint(born_from, born_to), rng.randint(1, 12), rng.randint(1, 28)
+        return with_check(f"{region}{year}{month:02d}{day:02d}{rng.randint(0, 999):03d}")
+
+
+def with_check(body: str) -> str:
+    """The 17 digits followed by their GB 11643 check character."""
+    return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
 
 
 def build_world(seed: int) -> World:
@@ -132,6 +145,9 @@ def build_world(seed: int) -> World:
         by_county.setdefault(county, []).append(code)
     world = World(rng, counties, townships, villages, by_township, by_county,
                   dict(reference.population().select("code", "population").iter_rows()))
+    for county, codes in by_county.items():
+        weights = [4 + len(by_township.get(t, ())) for t in codes]
+        world.township_cum_weights[county] = [sum(weights[: i + 1]) for i in range(len(weights))]
     _organisations(world)
     return world
 
@@ -143,7 +159,7 @@ def _add_org(world: World, org: Org, full_time: int, part_time: int) -> None:
     world.orgs[org.code] = org
     for i in range(full_time + part_time):
         mid = f"TJ{org.county}-{len(world.mediators) + 1:05d}"
-        person = world.id18(org.county)
+        person = world.id18(org.county, 1953, 1998)
         world.mediators[mid] = Mediator(mid, world.name(), org.code, i < full_time,
                                         "男" if int(person[16]) % 2 else "女", person,
                                         f"1{rng.choice('35789')}{rng.randint(0, 999_999_999):09d}")
