@@ -5,7 +5,9 @@ import json
 import os
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 from etl.contract import DATASETS
@@ -44,15 +46,19 @@ def _case_row(world: World, c: Case, entered_at: datetime, style: FileStyle) -> 
         "案件编号": c.case_id, "所属区县": county, "所属乡镇(街道)": world.townships[c.township][0],
         "所属村(社区)": village, "调解组织名称": org.name, "调解组织类型": org.type, "调解员编号": c.mediator,
         "调解员姓名": world.mediators[c.mediator].name, "纠纷类型": c.dispute, "纠纷来源": c.source,
-        "当事人姓名": "、".join(n for n, _ in c.parties), "当事人身份证号": "、".join(i for _, i in c.parties),
+        "当事人姓名": c.party_names, "当事人身份证号": c.party_ids,
         "涉及人数": c.people, "涉及金额(元)": c.amount, "受理日期": c.accepted, "调解日期": c.mediated,
         "调解结果": c.outcome, "协议形式": c.agreement, "履行情况": c.performance, "化解层级": c.level,
         "是否信访案件": c.petition, "是否移交公安": c.police, "录入时间": entered_at,
     }
 
 
-def case_exports(world: World, cases: list[Case]) -> tuple[list[Export], Counter]:
-    """One export per quarter: the cases created or changed since the previous export, as they stood then."""
+def case_exports(world: World, cases: list[Case]) -> Iterator[Export]:
+    """One export per quarter: the cases created or changed since the previous export, as they stood then.
+
+    A generator: a quarter's rows are built only when its export is asked for, so at a large --scale
+    only one quarter's rows are held at a time.
+    """
     rng = world.rng
     by_quarter: dict[str, list[tuple[Case, datetime]]] = defaultdict(list)
     previous = datetime.min
@@ -68,20 +74,15 @@ def case_exports(world: World, cases: list[Case]) -> tuple[list[Export], Counter
             elif created_now:
                 by_quarter[quarter].append((as_of(c, c.entered_at), c.entered_at))
         previous = moment
-    exports, entered = [], Counter()
     header = [col.name for col in DATASETS["mediation_case"].columns]
     for quarter, _, _ in QUARTERS:
         style = CASE_STYLES[quarter]
-        rows = [_case_row(world, c, at, style) for c, at in by_quarter[quarter]]
+        rows = [_case_row(world, c, at, style) for c, at in by_quarter.pop(quarter, ())]
         # ~1% of rows exported twice in the same file (identical rows: valid per the contract)
         rows += [dict(r) for r in rng.sample(rows, k=len(rows) // 100)] if rows else []
         rows.sort(key=lambda r: (r["录入时间"], r["案件编号"]))
-        exports.append(Export(f"人民调解案件_{quarter}.{'xlsx' if style.format == 'xlsx' else 'csv'}",
-                              "mediation_case", "人民调解案件", header, rows, style))
-    for c in cases:
-        if c.entered:
-            entered[c.county] += 1
-    return exports, entered
+        yield Export(f"人民调解案件_{quarter}.{'xlsx' if style.format == 'xlsx' else 'csv'}",
+                     "mediation_case", "人民调解案件", header, rows, style)
 
 
 def report_exports(world: World, cases: list[Case]) -> tuple[list[Export], Counter]:
@@ -179,20 +180,25 @@ def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0, messy: bool = 
     out_dir.mkdir(parents=True, exist_ok=True)
     world = build_world(seed)
     cases = simulate_cases(world, scale)
-    case_files, entered = case_exports(world, cases)
+    entered = Counter(c.county for c in cases if c.entered)
     report_files, reported = report_exports(world, cases)
-    exports = [*case_files, *report_files, *other_exports(world, cases, scale)]
+
+    def others() -> Iterator[Export]:   # after the case exports: they draw from the world's generator first
+        yield from other_exports(world, cases, scale)
+
+    exports: Iterator[Export] | list[Export] = chain(case_exports(world, cases), report_files, others())
     write_rng = random.Random(seed + 1)
     planted: dict = {}
-    if messy:
+    if messy:  # the variations and planted rows need every export at hand (small scales only)
+        exports = list(exports)
         mess_rng = random.Random(seed + 2)
         planted["variations"] = variations(exports, mess_rng)
         planted["bad_rows"] = plant_bad_rows(exports, mess_rng)
     files, written = [], []
     for export in exports:
         written.append(write(export, out_dir, write_rng))
-        files.append({"file": export.name, "dataset": export.dataset, "encoding": export.encoding,
-                      "rows": len(export.rows)})
+        files.append({"file": export.name, "dataset": export.dataset, "format": export.style.format,
+                      "encoding": export.encoding, "rows": len(export.rows)})
     if messy:
         extra, planted["bad_files"] = bad_files(exports)
         for name, data in extra:
@@ -203,11 +209,13 @@ def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0, messy: bool = 
         written.append(copy)
     for i, path in enumerate(written):
         os.utime(path, (RECEIVED + i, RECEIVED + i))
+    real = Counter(c.county for c in cases)
     summary = {
         "seed": seed, "scale": scale, "messy": messy, "files": files, **planted,
         "cases_total": len(cases), "cases_entered": sum(entered.values()),
-        "counties": {world.counties[c]: {"county_code": c, "cases_real": sum(x.county == c for x in cases),
-                                         "cases_entered": entered[c], "cases_reported": reported[c]}
+        "counties": {world.counties[c]: {"county_code": c, "cases_real": real[c], "cases_entered": entered[c],
+                                         "cases_reported": reported[c],
+                                         "entry_rate": round(entered[c] / reported[c], 4) if reported[c] else None}
                      for c in sorted(world.counties)},
     }
     (out_dir / ".simulate-manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1),
