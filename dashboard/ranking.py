@@ -138,11 +138,15 @@ def csv_bytes(card: Scorecard) -> bytes:
 
 # --- the ranked table as shown ----------------------------------------------------------------------------------
 
-def pct_text(value: float | None) -> str:
-    """0.9347 → '93.5%'; values just below a target are not rounded up to it by more than the shown digit."""
+def pct_text(value: float | None, below: float | None = None) -> str:
+    """0.9347 → '93.5%'. With `below` (the target), a value under it gets more decimals (up to 4) rather than
+    be shown rounded up to the target (0.09997 against 10 % → '9.997%', not '10.0%')."""
     if value is None:
         return "—"
-    return f"{value * 100:,.1f}%"
+    for places in range(1, 5):
+        if below is None or value >= below or round(value * 100, places) < below * 100:
+            break
+    return f"{value * 100:,.{places}f}%"
 
 
 def mark(r: scoring.IndicatorResult) -> str:
@@ -157,7 +161,7 @@ def mark(r: scoring.IndicatorResult) -> str:
 def cell_text(r: scoring.IndicatorResult) -> str:
     if r.value is None:
         return mark(r)
-    return f"{pct_text(float(r.value))} {mark(r)}"
+    return f"{pct_text(float(r.value), float(r.target))} {mark(r)}"
 
 
 def display_table(card: Scorecard) -> pl.DataFrame:

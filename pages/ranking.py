@@ -179,7 +179,7 @@ if county_code and key:
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
         m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
-        m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value)),
+        m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
                   help=f"目标 {ranking.pct_text(rubric.indicators[key].target)}")
         m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分")
         st.caption(ranking.INDICATOR_DEFINITIONS[key])

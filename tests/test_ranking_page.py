@@ -198,6 +198,9 @@ def test_marks_and_cell_text():
     assert ranking.cell_text(indicator_result(rules["entry_rate"], 0, 0)) == DATA_GAP
     assert ranking.cell_text(indicator_result(rules["key_handover_rate"], 0, 0)) == NOT_APPLICABLE
     assert ranking.pct_text(None) == "—"
+    # just below the target is never shown as the target
+    assert ranking.cell_text(indicator_result(rules["app_registration_rate"], 9997, 100000)) == "9.997% ✗"
+    assert ranking.pct_text(0.09997) == "10.0%"
     assert DATA_PROBLEM  # the scorecard's mark for > 100 % is what ranking.mark turns into ⚠
 
 
