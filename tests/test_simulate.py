@@ -500,8 +500,15 @@ def test_scale_multiplies_volume(tmp_path):
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
-    for d, seed in (("a", 5), ("b", 5), ("c", 6)):
-        generate(tmp_path / d, seed=seed, scale=0.03)
+    """Identical bytes for a seed, also from another process with another string-hash seed."""
+    import os
+
+    generate(tmp_path / "a", seed=5, scale=0.03)
+    generate(tmp_path / "c", seed=6, scale=0.03)
+    done = subprocess.run([sys.executable, "-m", "etl.simulate", "--out", str(tmp_path / "b"), "--seed", "5",
+                           "--scale", "0.03"], cwd=ROOT, capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert done.returncode == 0, done.stderr
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
