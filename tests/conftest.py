@@ -13,6 +13,17 @@ TEST_KEY = b"test-hmac-key"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fetch(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of one query against a warehouse file, opened read-only and closed again."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def write_csv(path: Path, rows: list[list], encoding: str = "utf-8-sig") -> Path:
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\r\n").writerows(rows)

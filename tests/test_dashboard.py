@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import duckdb
+
+from tests.conftest import fetch
 import polars as pl
 import pytest
 
@@ -29,24 +30,18 @@ def test_bad_url_values_fall_back_to_defaults(params):
     assert Filters.from_params(params, {KAIYUAN}) == Filters()
 
 
-def _direct(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_kpis_match_the_warehouse(demo_warehouse):
     f = Filters((KAIYUAN,), date(2023, 4, 1), date(2023, 9, 1))
     k = queries.kpis(f, demo_warehouse)
-    (accepted, closed, succeeded), = _direct(demo_warehouse, """
+    (accepted, closed, succeeded), = fetch(demo_warehouse, """
         SELECT count(*), count(*) FILTER (WHERE outcome <> '调解中'), count(*) FILTER (WHERE outcome = '调解成功')
         FROM marts.cases WHERE county_code = ? AND accepted_date BETWEEN DATE '2023-04-01' AND DATE '2023-09-30'""",
                                                        [KAIYUAN])
     assert (k["accepted"], k["closed"], k["succeeded"]) == (accepted, closed, succeeded) and accepted > 0
     assert k["success_rate"] == pytest.approx(succeeded / closed)
-    (reported,), = _direct(demo_warehouse, """
+    (reported,), = fetch(demo_warehouse, """
         SELECT sum(cases_accepted) FROM marts.monthly_reports
         WHERE county_code = ? AND report_month BETWEEN DATE '2023-04-01' AND DATE '2023-09-01'""", [KAIYUAN])
     assert k["entry_rate"] == pytest.approx(accepted / reported)
@@ -56,7 +51,7 @@ def test_city_kpis_cover_every_county(demo_warehouse):
     all_cases = queries.kpis(Filters(), demo_warehouse)["accepted"]
     per_county = sum(queries.kpis(Filters((c,)), demo_warehouse)["accepted"]
                      for c in queries.counties(demo_warehouse)["county_code"])
-    assert all_cases == per_county == _direct(demo_warehouse, "SELECT count(*) FROM marts.cases")[0][0]
+    assert all_cases == per_county == fetch(demo_warehouse, "SELECT count(*) FROM marts.cases")[0][0]
 
 
 def test_entry_rate_table_and_chart(demo_warehouse):
@@ -102,7 +97,7 @@ def test_xlsx_download_opens_with_numbers_as_numbers():
 
 
 def test_case_history_shows_every_version_with_its_file(demo_warehouse):
-    (case_id,), = _direct(demo_warehouse, "SELECT case_id FROM marts.cases WHERE versions_loaded > 1 "
+    (case_id,), = fetch(demo_warehouse, "SELECT case_id FROM marts.cases WHERE versions_loaded > 1 "
                                           "AND outcome <> '调解中' ORDER BY case_id LIMIT 1")
     history = queries.case_history(case_id, demo_warehouse)
     assert history.height >= 2 and history["当前版本"].to_list()[-1] is True

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from etl.run import EtlError, run
-from tests.conftest import ROOT, TEST_KEY, write_csv, write_xlsx
+from tests.conftest import ROOT, TEST_KEY, fetch, write_csv, write_xlsx
 from tests.test_normalise import BASE, CASE_HEADER
 
 REPORT_HEADER = ["所属区县", "所属乡镇(街道)", "统计月份", "受理案件数", "调解成功数"]
@@ -41,12 +41,6 @@ def inbox(tmp_path):
     return box
 
 
-def _count(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
@@ -62,12 +56,12 @@ def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
     pdf = files["说明.pdf"]
     assert (pdf.status, pdf.rows_read) == ("refused", 0) and "不支持的文件类型" in pdf.reason
 
-    assert _count(wh, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine ORDER BY 1, 2") == [
+    assert fetch(wh, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine ORDER BY 1, 2") == [
         ("人民调解案件_2023Q1.csv", 4, "所属区县", "city_not_county"),
         ("人民调解案件_2023Q1.csv", 5, "调解日期", "date_order"),
         ("人民调解统计月报_2023Q1.xlsx", 5, "调解成功数", "not_greater"),
     ]
-    assert _count(wh, "SELECT case_id, county FROM marts.cases ORDER BY 1") == [("A1", "昌图县"), ("A4", "开原市")]
+    assert fetch(wh, "SELECT case_id, county FROM marts.cases ORDER BY 1") == [("A1", "昌图县"), ("A4", "开原市")]
     # every file archived unchanged under its SHA-256, before anything else
     for f in inbox.iterdir():
         if not f.name.startswith("."):
@@ -79,14 +73,14 @@ def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
 def test_loading_the_same_inbox_twice_adds_nothing(inbox, tmp_path):
     wh = tmp_path / "warehouse.duckdb"
     run(inbox, wh, hmac_key=TEST_KEY)
-    before = _count(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), (SELECT count(*) FROM meta.quarantine)")
+    before = fetch(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), (SELECT count(*) FROM meta.quarantine)")
     second = run(inbox, wh, hmac_key=TEST_KEY)
     assert {f.file: f.status for f in second.files} == {
         "人民调解案件_2023Q1.csv": "duplicate", "人民调解统计月报_2023Q1.xlsx": "duplicate", "说明.pdf": "refused"}
     assert all(f.rows_read == f.rows_loaded == f.rows_quarantined == 0 for f in second.files)
-    assert _count(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), "
+    assert fetch(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), "
                       "(SELECT count(*) FROM meta.quarantine)") == before
-    assert _count(wh, "SELECT count(*) FROM meta.load_run") == [(2,)]
+    assert fetch(wh, "SELECT count(*) FROM meta.load_run") == [(2,)]
 
 
 def test_byte_copy_under_a_new_name_is_a_duplicate(inbox, tmp_path):
@@ -111,7 +105,7 @@ def test_failure_in_the_middle_of_publish_leaves_previous_warehouse(inbox, tmp_p
     with pytest.raises(RuntimeError, match="disk full"):
         run(inbox, wh, hmac_key=TEST_KEY)
     assert wh.read_bytes() == before
-    assert _count(wh, "SELECT count(*) FROM marts.cases") == [(2,)]
+    assert fetch(wh, "SELECT count(*) FROM marts.cases") == [(2,)]
     assert [p.name for p in tmp_path.iterdir() if "building" in p.name] == []
 
 
@@ -152,13 +146,13 @@ def test_cli_progress_and_exit_codes(inbox, tmp_path):
 def test_generated_demo_loads_completely(demo_inbox, demo_warehouse):
     """The ETL on the generator's files: every file detected and loaded, every row accounted for, the truth kept."""
     manifest = json.loads((demo_inbox / ".simulate-manifest.json").read_text(encoding="utf-8"))
-    files = {r[0]: r[1:] for r in _count(demo_warehouse, "SELECT file_name, dataset, encoding, status, rows_read, "
+    files = {r[0]: r[1:] for r in fetch(demo_warehouse, "SELECT file_name, dataset, encoding, status, rows_read, "
                                                           "rows_loaded, rows_quarantined FROM meta.load_file")}
     assert set(files) == {f["file"] for f in manifest["files"]}
     for f in manifest["files"]:
         assert files[f["file"]] == (f["dataset"], f["encoding"], "loaded", f["rows"], f["rows"], 0)
-    entered = dict(_count(demo_warehouse, "SELECT county, count(*) FROM marts.cases GROUP BY 1"))
-    reported = dict(_count(demo_warehouse, "SELECT county, sum(cases_reported) FROM marts.entry_rate_county_month "
+    entered = dict(fetch(demo_warehouse, "SELECT county, count(*) FROM marts.cases GROUP BY 1"))
+    reported = dict(fetch(demo_warehouse, "SELECT county, sum(cases_reported) FROM marts.entry_rate_county_month "
                                            "GROUP BY 1"))
     for county, truth in manifest["counties"].items():
         assert entered.get(county, 0) == truth["cases_entered"]

@@ -8,21 +8,15 @@ import polars as pl
 
 from etl.normalise import normalise
 from etl.read import FileRefused, read_file
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, fetch
 
 
-def _q(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_planted_bad_row_is_quarantined_exactly(messy_inbox, messy_warehouse):
     _, manifest = messy_inbox
     planted = {(r["file"], r["row"], r["column"], r["rule"]) for r in manifest["bad_rows"]}
-    found = set(_q(messy_warehouse, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine"))
+    found = set(fetch(messy_warehouse, "SELECT file_name, row_number, column_name, rule FROM meta.quarantine"))
     assert found == planted
     assert len(planted) == len(manifest["bad_rows"]) >= 17
     rules = {r["rule"] for r in manifest["bad_rows"]}
@@ -32,7 +26,7 @@ def test_every_planted_bad_row_is_quarantined_exactly(messy_inbox, messy_warehou
 
 def test_bad_files_are_refused_or_recognised(messy_inbox, messy_warehouse):
     _, manifest = messy_inbox
-    files = {r[0]: r[1:] for r in _q(messy_warehouse, "SELECT file_name, status, reason FROM meta.load_file")}
+    files = {r[0]: r[1:] for r in fetch(messy_warehouse, "SELECT file_name, status, reason FROM meta.load_file")}
     for bad in manifest["bad_files"]:
         status, reason = files[bad["file"]]
         assert status == bad["status"] and bad["reason"] in reason, (bad, status, reason)
@@ -43,13 +37,13 @@ def test_nothing_else_is_lost(messy_inbox, messy_warehouse):
     bad_per_file: dict[str, int] = {}
     for r in manifest["bad_rows"]:
         bad_per_file[r["file"]] = bad_per_file.get(r["file"], 0) + 1
-    loaded = {r[0]: r[1:] for r in _q(messy_warehouse, "SELECT file_name, status, rows_read, rows_loaded, "
+    loaded = {r[0]: r[1:] for r in fetch(messy_warehouse, "SELECT file_name, status, rows_read, rows_loaded, "
                                                        "rows_quarantined FROM meta.load_file")}
     for f in manifest["files"]:
         status, read, ok, bad = loaded[f["file"]]
         assert (status, read, bad, ok) == ("loaded", f["rows"], bad_per_file.get(f["file"], 0),
                                            f["rows"] - bad_per_file.get(f["file"], 0)), f["file"]
-    landed = sum(n for (n,) in _q(messy_warehouse, " UNION ALL ".join(
+    landed = sum(n for (n,) in fetch(messy_warehouse, " UNION ALL ".join(
         f"SELECT count(*) FROM landing.{d}" for d in {f['dataset'] for f in manifest['files']})))
     assert landed == sum(f["rows"] for f in manifest["files"]) - len(manifest["bad_rows"])
 
@@ -57,7 +51,7 @@ def test_nothing_else_is_lost(messy_inbox, messy_warehouse):
 def test_every_tolerated_variation_is_exercised_and_loads(messy_inbox, messy_warehouse):
     _, manifest = messy_inbox
     assert sorted(int(k) for k in manifest["variations"]) == list(range(1, 11))
-    statuses = dict(_q(messy_warehouse, "SELECT file_name, status FROM meta.load_file"))
+    statuses = dict(fetch(messy_warehouse, "SELECT file_name, status FROM meta.load_file"))
     for number, files in manifest["variations"].items():
         assert files and all(statuses[f] == "loaded" for f in files), number
 
@@ -108,7 +102,7 @@ def test_no_personal_data_in_clear_anywhere(messy_inbox, messy_warehouse):
 
 
 def test_sex_and_birth_year_come_from_valid_ids(messy_warehouse):
-    rows = _q(messy_warehouse, """SELECT "身份证号_sex", "身份证号_birth_year" FROM landing.released_person
+    rows = fetch(messy_warehouse, """SELECT "身份证号_sex", "身份证号_birth_year" FROM landing.released_person
                                   WHERE "身份证号_hmac" IS NOT NULL""")
     assert rows and all(sex in ("男", "女") and 1940 <= year <= 2005 for sex, year in rows)
 

@@ -145,22 +145,9 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
 
     # --- indicators -------------------------------------------------------------------------------------------
     indicators: dict[str, IndicatorRule] = {}
-    section = data.get("indicators")
-    if not isinstance(section, dict):
-        problems.append("indicators:缺少指标配置([indicators.*])")
-        section = {}
-    for key in section:
-        if key not in INDICATORS:
-            problems.append(f"indicators.{key}:未知的指标(可用:{'、'.join(INDICATORS)})")
-    for key, (name, param_kinds) in INDICATORS.items():
-        where = f"indicators.{key}"
-        entry = section.get(key)
-        if entry is None:
-            problems.append(f"{where}:缺少指标「{name}」")
-            continue
-        if not isinstance(entry, dict):
-            problems.append(f"{where}:应为一个表([{where}])")
-            continue
+    for key, where, entry in _tables(data, "indicators", {k: v[0] for k, v in INDICATORS.items()}, "指标",
+                                     "缺少指标配置([indicators.*])", problems):
+        name, param_kinds = INDICATORS[key]
         allowed = {"weight", "target", "plan_target", *param_kinds}
         for k in entry:
             if k not in allowed:
@@ -214,22 +201,9 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
 
     # --- deductions -------------------------------------------------------------------------------------------
     deductions: dict[str, DeductionRule] = {}
-    section = data.get("deductions")
-    if not isinstance(section, dict):
-        problems.append("deductions:缺少扣分项配置([deductions.*])")
-        section = {}
-    for key in section:
-        if key not in DEDUCTIONS:
-            problems.append(f"deductions.{key}:未知的扣分项(可用:{'、'.join(DEDUCTIONS)})")
-    for key, (name, capped) in DEDUCTIONS.items():
-        where = f"deductions.{key}"
-        entry = section.get(key)
-        if entry is None:
-            problems.append(f"{where}:缺少扣分项「{name}」")
-            continue
-        if not isinstance(entry, dict):
-            problems.append(f"{where}:应为一个表([{where}])")
-            continue
+    for key, where, entry in _tables(data, "deductions", {k: v[0] for k, v in DEDUCTIONS.items()}, "扣分项",
+                                     "缺少扣分项配置([deductions.*])", problems):
+        name, capped = DEDUCTIONS[key]
         allowed = {"points", "cap"} if capped else {"points"}
         for k in entry:
             if k not in allowed:
@@ -257,6 +231,27 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
     for note in notes:
         warnings.warn(f"考评细则 {source}:{note}", stacklevel=3)
     return Rubric(indicators, milestones, deductions, source or "(未命名)", tuple(notes))
+
+
+def _tables(data: dict, section_name: str, known: dict[str, str], kind: str, missing_section: str,
+            problems: list[str]):
+    """Each known [section.key] table, in rubric order; unknown, missing and malformed keys go to problems."""
+    section = data.get(section_name)
+    if not isinstance(section, dict):
+        problems.append(f"{section_name}:{missing_section}")
+        section = {}
+    for key in section:
+        if key not in known:
+            problems.append(f"{section_name}.{key}:未知的{kind}(可用:{'、'.join(known)})")
+    for key, name in known.items():
+        where = f"{section_name}.{key}"
+        entry = section.get(key)
+        if entry is None:
+            problems.append(f"{where}:缺少{kind}「{name}」")
+        elif not isinstance(entry, dict):
+            problems.append(f"{where}:应为一个表([{where}])")
+        else:
+            yield key, where, entry
 
 
 def _check_param(kind: str, value: Any) -> str | None:
