@@ -20,6 +20,7 @@ from dashboard.filters import Filters, campaign_months, month_label
 PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
     ("ranking.py", "考评排名", ":material/leaderboard:", "ranking"),
+    ("verification.py", "核查与帮教", ":material/verified_user:", "verification"),
     ("quality.py", "数据质量", ":material/fact_check:", "quality"),
 ]
 BEIJING = timedelta(hours=8)

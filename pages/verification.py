@@ -1,0 +1,92 @@
+"""核查与帮教: are inmate verification tasks done on time, and are released persons handed over and supervised?"""
+import streamlit as st
+
+from dashboard import verification as v
+from dashboard.downloads import to_csv_bytes
+from dashboard.frame import data, filters
+
+f = filters()
+day = data(v.as_of, f)
+st.title("核查与帮教")
+st.caption(f"服刑人员信息核查是否按时完成、刑满释放人员是否衔接到位并纳入帮教 · {f.period_label()} · "
+           f"截至 {day:%Y-%m-%d}(所选期间末与最新数据日期中较早者)")
+
+DEF_TASKS = (f"下发日期在所选期间内且早于截至日期至少 {v.OVERDUE_DAYS} 天的核查任务计为应核查任务;"
+             "按户籍地区县统计。")
+DEF_RATE = "核查率 = 已核查任务数(核查状态为已核查且反馈日期不晚于截至日期)÷ 应核查任务数。" + DEF_TASKS
+DEF_SUCCESS = "核查成功率 = 已核查任务中核查结果为核查成功的任务数 ÷ 已核查任务数。" + DEF_TASKS
+DEF_HANDOVER = ("重点帮教对象必接必送率 = 释放日期在所选期间内(不晚于截至日期)的重点帮教对象中衔接方式为必接必送的人数"
+                " ÷ 这些重点帮教对象人数;目标 100%。")
+DEF_LOST = "释放日期在所选期间内(不晚于截至日期)、帮教情况为脱管或漏管的刑满释放人员人数;考评时每人扣 1 分,最多扣 5 分。"
+DEF_OVERDUE = (f"下发日期在所选期间内、至截至日期已超过 {v.OVERDUE_DAYS} 天仍未核查(截至日期前未反馈核查结果)的任务;"
+               f"超期天数 = 截至日期 − 下发日期 − {v.OVERDUE_DAYS}。")
+
+k = data(v.kpis, f, day)
+pct = lambda x: "—" if x is None else f"{x:.1%}"  # noqa: E731
+
+
+def gap(x, target):
+    return None if x is None else f"{(x - target) * 100:+.1f} 个百分点(较目标)"
+
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"核查率(目标 ≥ {v.TARGET:.0%})", pct(k["verification_rate"]), delta=gap(k["verification_rate"], v.TARGET),
+          help=DEF_RATE)
+c2.metric(f"核查成功率(目标 ≥ {v.TARGET:.0%})", pct(k["success_rate"]), delta=gap(k["success_rate"], v.TARGET),
+          help=DEF_SUCCESS)
+c3.metric("重点帮教对象必接必送率(目标 100%)", pct(k["handover_rate"]),
+          delta=gap(k["handover_rate"], v.HANDOVER_TARGET), help=DEF_HANDOVER)
+c4.metric("脱管/漏管人数", f"{k['lost_contact']:,} 人", help=DEF_LOST)
+st.caption(f"应核查任务 {k['tasks']:,} 件,已核查 {k['verified']:,} 件,其中核查成功 {k['succeeded']:,} 件;"
+           f"重点帮教对象 {k['key_persons']:,} 人,其中必接必送 {k['key_escorted']:,} 人。")
+
+cfg = {"displaylogo": False}
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(v.rates_by_county_chart(data(v.rates_by_county, f, day)), config=cfg)
+with right:
+    st.plotly_chart(v.rates_by_month_chart(data(v.rates_by_month, f, day)), config=cfg)
+
+st.subheader("超期未核查任务", help=DEF_OVERDUE)
+overdue = data(v.overdue, f, day)
+if overdue.is_empty():
+    st.success("当前筛选条件下没有超期未核查的任务。")
+else:
+    st.markdown(f"超期未核查任务共 **{overdue.height:,} 件**,按超期天数从多到少排列,请相关区县、乡镇督促核查。")
+    st.dataframe(overdue, hide_index=True, key="overdue_table", column_config={
+        "下发日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "超期天数": st.column_config.NumberColumn("超期天数(天)", format="%d", help=DEF_OVERDUE),
+    })
+    st.download_button("下载超期未核查任务(CSV)", to_csv_bytes(overdue),
+                       file_name=f"超期未核查任务_截至{day:%Y%m%d}.csv", mime="text/csv")
+
+st.subheader("刑满释放人员衔接与帮教")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(v.handover_chart(data(v.key_handover_by_county, f, day)), config=cfg)
+with right:
+    separated = data(v.separated_by_county, f, day)
+    if separated.is_empty():
+        st.info("当前筛选条件下没有刑满释放人员。")
+    else:
+        st.markdown("**各区县人户分离人数**")
+        st.dataframe(separated, hide_index=True, column_config={
+            "人户分离人数": st.column_config.NumberColumn(help="释放日期在所选期间内、户籍地与居住地不一致的刑满释放人员人数"),
+        })
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(v.status_chart(data(v.status_by_county, "resettlement_status", f, day),
+                                   "各区县刑满释放人员安置情况(人)"), config=cfg)
+with right:
+    st.plotly_chart(v.status_chart(data(v.status_by_county, "assistance_status", f, day),
+                                   "各区县刑满释放人员帮教情况(人)"), config=cfg)
+
+st.subheader("脱管/漏管人员", help=DEF_LOST + "姓名已脱敏。")
+lost = data(v.lost_contact, f, day)
+if lost.is_empty():
+    st.success("当前筛选条件下没有脱管或漏管人员。")
+else:
+    st.dataframe(lost, hide_index=True, key="lost_table", column_config={
+        "释放日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "姓名": st.column_config.TextColumn("姓名(已脱敏)"),
+    })
