@@ -17,6 +17,13 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def reference_line(fig: go.Figure, y: float, label: str) -> None:
+    """A dashed red line (a target, a threshold) labelled in the right margin, where no bar label collides."""
+    fig.add_hline(y=y, line_dash="dash", line_color=RED)
+    fig.add_annotation(xref="paper", x=1, xanchor="left", y=y, yanchor="middle", text=label, showarrow=False,
+                       font={"color": RED})
+
+
 def empty(title: str, message: str = "当前筛选条件下没有数据") -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": GREY})
@@ -71,10 +78,7 @@ def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
         customdata=frame.select("系统录入案件数", "月报受理案件数", "状态").rows(),
         hovertemplate="%{x}<br>录入率:%{y:.1%}<br>系统录入:%{customdata[0]:,} 件"
                       "<br>月报受理:%{customdata[1]:,} 件<br>%{customdata[2]}<extra></extra>", cliponaxis=False))
-    fig.add_hline(y=target, line_dash="dash", line_color=RED)
-    # the target's label sits in the right margin, where no bar label can collide with it
-    fig.add_annotation(xref="paper", x=1, xanchor="left", y=target, yanchor="middle", text=f"目标<br>{target:.0%}",
-                       showarrow=False, font={"color": RED})
+    reference_line(fig, target, f"目标<br>{target:.0%}")
     top = max(1.1, float(frame["录入率"].max()) + 0.1)
     fig.update_yaxes(title_text="录入率(%)", tickformat=".0%", range=[0, top])
     fig.update_xaxes(title_text="区县")

@@ -12,7 +12,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import BLUE, GREY, RED, _layout, empty
+from dashboard.charts import BLUE, GREY, RED, _layout, empty, reference_line
 from dashboard.db import query
 from etl.contract import DATASETS, RULES
 
@@ -216,10 +216,7 @@ def quarantine_by_county_chart(frame: pl.DataFrame) -> go.Figure:
         text=[f"{n:,}" for n in frame["隔离行数"]], textposition="outside", cliponaxis=False,
         hovertemplate="%{x}<br>隔离行数:%{y:,} 行<extra></extra>"))
     if frame["区县代码"].drop_nulls().len() > 1:  # a threshold needs counties to compare
-        fig.add_hline(y=threshold, line_dash="dash", line_color=RED)
-        # the label sits in the right margin, where no bar can hide it
-        fig.add_annotation(xref="paper", x=1, xanchor="left", y=threshold, yanchor="middle", showarrow=False,
-                           text=f"阈值<br>{threshold:,.1f} 行", font={"color": RED})
+        reference_line(fig, threshold, f"阈值<br>{threshold:,.1f} 行")
     top = max(float(frame["隔离行数"].max()), threshold)
     fig.update_yaxes(title_text="隔离行数(行)", tickformat=",d", range=[0, top * 1.2 + 1])
     fig.update_xaxes(title_text="区县")

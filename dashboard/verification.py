@@ -13,7 +13,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty
+from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty, reference_line
 from dashboard.db import query
 from dashboard.filters import Filters
 
@@ -133,9 +133,7 @@ def separated_by_county(f: Filters, day: date, path: Path | None = None) -> pl.D
 # ------------------------------------------------------------------ charts
 
 def _target_line(fig: go.Figure, target: float) -> None:
-    fig.add_hline(y=target, line_dash="dash", line_color=RED)
-    fig.add_annotation(xref="paper", x=1, xanchor="left", y=target, yanchor="middle", text=f"目标<br>{target:.0%}",
-                       showarrow=False, font={"color": RED})
+    reference_line(fig, target, f"目标<br>{target:.0%}")
 
 
 def rates_by_county_chart(frame: pl.DataFrame) -> go.Figure:
