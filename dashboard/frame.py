@@ -21,6 +21,7 @@ PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
     ("ranking.py", "考评排名", ":material/leaderboard:", "ranking"),
     ("verification.py", "核查与帮教", ":material/verified_user:", "verification"),
+    ("organisations.py", "组织与队伍", ":material/groups:", "organisations"),
     ("quality.py", "数据质量", ":material/fact_check:", "quality"),
 ]
 BEIJING = timedelta(hours=8)

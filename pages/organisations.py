@@ -1,0 +1,78 @@
+"""组织与队伍: which 评理说事点 were idle last month, and how the mediators, centres and star offices stand."""
+import streamlit as st
+
+from dashboard import organisations as org
+from dashboard.downloads import to_csv_bytes
+from dashboard.frame import data, filters
+from dashboard.filters import month_label
+
+f = filters()
+st.title("组织与队伍")
+st.caption(f"评理说事点是否每月都有专职调解员受理案件,调解员队伍、调处化解中心和星级司法所建设是否按期 · {f.period_label()}")
+
+# ---------------------------------------------------------------- 1. 评理说事点月度活跃
+st.subheader("评理说事点月度活跃", help="口径(考评指标5):自2023年4月起的每个整月,评理说事点在该月受理(受理日期在当月)"
+             "至少1件由本点(调解员所属组织编码为该点)专职调解员调解的案件即为“达标”;只统计成立日期为空或早于当月的"
+             "村(居)民评理说事点;尚未结束的月份不计。")
+pm = data(org.point_months, f)
+by_point = len(f.counties) == 1
+if pm.is_empty():
+    st.info("当前筛选期间内没有可统计的整月(评理说事点自2023年4月起按月统计),请调整期间。")
+else:
+    rate = pm["active"].mean()
+    c1, c2 = st.columns(2)
+    c1.metric("月度达标率", f"{rate:.1%}", help="达标的(评理说事点×月份)数 ÷ 全部(评理说事点×月份)数,计划目标 100%")
+    c2.metric("评理说事点", f"{pm['org_id'].n_unique():,} 个", help="筛选区县内类型为村(居)民评理说事点的调解组织")
+    if not by_point:
+        st.caption("全市点位较多,热力图按乡镇(街道)汇总为达标点占比;在侧栏只选一个区县可查看每个评理说事点。")
+    st.plotly_chart(org.point_heatmap(pm, by_point), config={"displaylogo": False})
+
+last, idle = data(org.inactive_points, f)
+if last is not None:
+    st.markdown(f"**{month_label(last)}未达标的评理说事点**(共 {idle.height:,} 个)")
+    if idle.is_empty():
+        st.success(f"{month_label(last)}所有评理说事点均已达标。")
+    else:
+        st.dataframe(idle, hide_index=True, column_config={
+            "专职调解员": st.column_config.TextColumn("专职调解员", help="该点是否登记有专兼职为“专职”的调解员")})
+        st.download_button("下载 CSV", to_csv_bytes(idle), file_name=f"未达标评理说事点_{last:%Y%m}.csv",
+                           mime="text/csv")
+
+# ---------------------------------------------------------------- 2. 调解员队伍
+st.subheader("调解员队伍")
+med = data(org.mediators_by_county, f)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(org.rate_bars(med, "专职占比", "专职调解员数", "各区县专职调解员占比"),
+                    config={"displaylogo": False})
+with right:
+    st.plotly_chart(org.rate_bars(med, "培训覆盖率", "已培训人数", "各区县调解员年度培训覆盖率"),
+                    config={"displaylogo": False})
+if med.is_empty():
+    st.info("当前筛选条件下没有调解员数据。")
+else:
+    st.dataframe(med.drop("区县代码"), hide_index=True, column_config={
+        "专职占比": st.column_config.NumberColumn(format="percent", help="口径:专兼职为“专职”的调解员 ÷ 全部调解员"),
+        "培训覆盖率": st.column_config.NumberColumn(format="percent", help="口径(考评指标12):年度培训日期在2023年1月1日"
+                                               "至数据截止日之间的调解员 ÷ 全部调解员,目标 100%"),
+    })
+
+# ---------------------------------------------------------------- 3. 调处化解中心
+st.subheader("调处化解中心建设", help="口径(考评指标6):县级中心建成日期不晚于2023年6月20日;乡镇级中心挂牌运行日期不晚于"
+             "2023年9月20日且专职人民调解员不少于2名。日期为空视为未按期。")
+cen = data(org.centres, f)
+if cen.is_empty():
+    st.info("当前筛选条件下没有调处化解中心数据。")
+else:
+    st.dataframe(cen, hide_index=True, column_config={
+        "专职人民调解员数": st.column_config.NumberColumn(format="localized"),
+        "状态": st.column_config.TextColumn("状态", help="⚠ 表示乡镇级中心专职人民调解员少于2名")})
+
+# ---------------------------------------------------------------- 4. 星级司法所
+st.subheader("星级司法所创建", help="口径(考评指标7):创建计划报送日期不晚于2023年3月20日、佐证材料报送日期不晚于"
+             "2023年6月20日的司法所 ÷ 区县全部司法所;日期为空视为未按期。")
+star = data(org.star_offices, f)
+st.plotly_chart(org.star_bars(star), config={"displaylogo": False})
+if not star.is_empty():
+    st.dataframe(star.drop("区县代码"), hide_index=True, column_config={
+        "按期率": st.column_config.NumberColumn(format="percent", help="两项均按期的司法所 ÷ 司法所数")})
