@@ -1,4 +1,11 @@
-"""The filters shared by every page, and their form in the URL (?county=211224,211282&from=2023-03&to=2023-12)."""
+"""The filters shared by every page, and their form in the URL.
+
+?county=211224,211282&township=211224101&type=02&org=村(居)民评理说事点&from=2023-03&to=2023-12
+
+Each page's queries say which filters apply to their data (a risk report has no dispute type);
+`Filters.sql` adds only the clauses whose column is given, and `not_applied` names the rest so
+the page can say so.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +13,14 @@ from datetime import date
 
 CAMPAIGN_START = date(2023, 3, 1)
 CAMPAIGN_END = date(2023, 12, 1)   # the last campaign month, as its first day
+
+# filter field → (URL parameter, label shown to the user)
+DIMENSIONS = {
+    "counties": ("county", "区县"),
+    "townships": ("township", "乡镇(街道)"),
+    "dispute_types": ("type", "纠纷类型"),
+    "org_types": ("org", "组织类型"),
+}
 
 
 def campaign_months() -> list[date]:
@@ -30,22 +45,40 @@ class Filters:
     counties: tuple[str, ...] = ()          # county codes; empty means all seven
     start: date = CAMPAIGN_START            # first month, inclusive
     end: date = CAMPAIGN_END                # last month, inclusive
+    townships: tuple[str, ...] = ()         # township codes; empty means all
+    dispute_types: tuple[str, ...] = ()     # dispute category codes (top level of the catalogue, "02" 邻里纠纷)
+    org_types: tuple[str, ...] = ()         # 调解组织类型 as in the contract
 
-    def sql(self, county_col: str = "county_code", month_col: str | None = "month") -> tuple[str, dict]:
-        """A WHERE clause (without the keyword) and its parameters; always safe to AND onto."""
+    def sql(self, county_col: str = "county_code", month_col: str | None = "month", *,
+            township_col: str | None = None, dispute_col: str | None = None,
+            org_type_col: str | None = None) -> tuple[str, dict]:
+        """A WHERE clause (without the keyword) and its parameters; always safe to AND onto.
+
+        County and month apply by default; township, dispute category and organisation type only
+        where the caller names the column, because not every table has them.
+        """
         clauses, params = ["TRUE"], {}
-        if self.counties:
-            clauses.append(f"{county_col} IN (SELECT unnest($counties))")
-            params["counties"] = list(self.counties)
+        for values, col, name in ((self.counties, county_col, "counties"), (self.townships, township_col, "townships"),
+                                  (self.dispute_types, dispute_col, "dispute_types"),
+                                  (self.org_types, org_type_col, "org_types")):
+            if values and col:
+                clauses.append(f"{col} IN (SELECT unnest(${name}))")
+                params[name] = list(values)
         if month_col:
             clauses.append(f"{month_col} BETWEEN $start AND $end")
             params.update(start=self.start, end=self.end)
         return " AND ".join(clauses), params
 
+    def not_applied(self, *applied: str) -> list[str]:
+        """Labels of the filters that are set but that a page's data cannot be cut by."""
+        return [DIMENSIONS[field][1] for field in ("townships", "dispute_types", "org_types")
+                if getattr(self, field) and field not in applied]
+
     def to_params(self) -> dict[str, str]:
         params = {}
-        if self.counties:
-            params["county"] = ",".join(self.counties)
+        for field, (key, _) in DIMENSIONS.items():
+            if getattr(self, field):
+                params[key] = ",".join(getattr(self, field))
         if self.start != CAMPAIGN_START:
             params["from"] = self.start.strftime("%Y-%m")
         if self.end != CAMPAIGN_END:
@@ -53,13 +86,24 @@ class Filters:
         return params
 
     @classmethod
-    def from_params(cls, params: dict, known_counties: set[str]) -> "Filters":
-        counties = tuple(c for c in (params.get("county") or "").split(",") if c in known_counties)
+    def from_params(cls, params: dict, known_counties: set[str], known: dict[str, set[str]] | None = None,
+                    township_county: dict[str, str] | None = None) -> "Filters":
+        """Filters from a URL; unknown values are dropped, townships outside the chosen counties too."""
+        known = {"counties": known_counties, **(known or {})}
+
+        def values(field: str) -> tuple[str, ...]:
+            key = DIMENSIONS[field][0]
+            return tuple(v for v in (params.get(key) or "").split(",") if v in known.get(field, ()))
+
+        counties = values("counties")
+        townships = values("townships")
+        if counties and township_county:
+            townships = tuple(t for t in townships if township_county.get(t) in counties)
         start = _parse_month(params.get("from"), CAMPAIGN_START)
         end = _parse_month(params.get("to"), CAMPAIGN_END)
         if end < start:
             start, end = CAMPAIGN_START, CAMPAIGN_END
-        return cls(counties, start, end)
+        return cls(counties, start, end, townships, values("dispute_types"), values("org_types"))
 
     def period_label(self) -> str:
         return f"{month_label(self.start)}至{month_label(self.end)}"

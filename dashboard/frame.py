@@ -55,23 +55,63 @@ def filters() -> Filters:
     return st.session_state["filters"]
 
 
+def _options() -> dict[str, dict[str, str]]:
+    """code → label for every filter with a fixed list of values."""
+    townships = data(queries.townships)
+    return {
+        "counties": dict(data(queries.counties).iter_rows()),
+        "townships": {t: f"{c}·{n}" for t, n, _, c in townships.iter_rows()},
+        "township_county": {t: cc for t, _, cc, _ in townships.iter_rows()},
+        "dispute_types": dict(data(queries.dispute_categories).iter_rows()),
+        "org_types": {t: t for t in queries.ORG_TYPES},
+    }
+
+
 def _sidebar_filters() -> Filters:
-    county_frame = data(queries.counties)
-    names = dict(county_frame.iter_rows())
+    opts = _options()
     months = {d.strftime("%Y-%m"): d for d in campaign_months()}
-    if "f_initial" not in st.session_state:  # first run of this session: start from the URL
-        st.session_state["f_initial"] = Filters.from_params(st.query_params.to_dict(), set(names))
-    initial: Filters = st.session_state["f_initial"]
+    state = st.session_state
+    if "f_counties" not in state:  # first run of this session: start from the URL
+        known = {k: set(opts[k]) for k in ("townships", "dispute_types", "org_types")}
+        initial = Filters.from_params(st.query_params.to_dict(), set(opts["counties"]), known, opts["township_county"])
+        state.update(f_counties=list(initial.counties), f_townships=list(initial.townships),
+                     f_types=list(initial.dispute_types), f_orgs=list(initial.org_types),
+                     f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"))
+    if "f_counties_next" in state:  # a county chosen on a page (the 总览 map) before the widget is drawn
+        state["f_counties"] = state.pop("f_counties_next")
     st.sidebar.header("筛选")
-    st.sidebar.multiselect("区县", options=list(names), format_func=names.get, default=list(initial.counties),
+    st.sidebar.multiselect("区县", options=list(opts["counties"]), format_func=opts["counties"].get,
                            key="f_counties", placeholder="全部区县(可多选)", help="不选即为全市七个区县")
+    chosen_counties = set(state["f_counties"])
+    townships = [t for t, c in opts["township_county"].items() if not chosen_counties or c in chosen_counties]
+    state["f_townships"] = [t for t in state["f_townships"] if t in townships]  # keep only those still offered
+    st.sidebar.multiselect("乡镇(街道)", options=townships, format_func=opts["townships"].get, key="f_townships",
+                           placeholder="全部乡镇(街道)", help="可选范围随所选区县变化;不选即为全部")
+    st.sidebar.multiselect("纠纷类型", options=list(opts["dispute_types"]), format_func=opts["dispute_types"].get,
+                           key="f_types", placeholder="全部纠纷类型", help="按统计月报纠纷类型目录的一级类型筛选案件")
+    st.sidebar.multiselect("组织类型", options=list(opts["org_types"]), key="f_orgs", placeholder="全部组织类型",
+                           help="按受理案件或登记的调解组织类型筛选")
     st.sidebar.select_slider("期间(受理月份)", options=list(months), format_func=lambda m: month_label(months[m]),
-                             value=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"), key="f_period")
-    start, end = st.session_state["f_period"]
-    chosen = Filters(tuple(sorted(st.session_state["f_counties"])), months[start], months[end])
+                             value=state["f_initial_period"], key="f_period")  # a range needs value=
+    start, end = state["f_period"]
+    chosen = Filters(tuple(sorted(state["f_counties"])), months[start], months[end], tuple(sorted(state["f_townships"])),
+                     tuple(sorted(state["f_types"])), tuple(state["f_orgs"]))
     if st.query_params.to_dict() != chosen.to_params():
         st.query_params.from_dict(chosen.to_params())
     return chosen
+
+
+def choose_county(code: str | None) -> None:
+    """Make `code` (or all counties, for None) the county filter of the whole app, and draw again."""
+    st.session_state["f_counties_next"] = [code] if code else []
+    st.rerun()
+
+
+def not_applied_note(f: Filters, *applied: str) -> None:
+    """Say which set filters this page's data cannot be cut by, so no number is misread."""
+    skipped = f.not_applied(*applied)
+    if skipped:
+        st.caption(f"注:本页数据不按{'、'.join(skipped)}筛选。")
 
 
 def _freshness() -> None:

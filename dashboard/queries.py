@@ -7,12 +7,24 @@ import polars as pl
 
 from dashboard.db import query
 from dashboard.filters import Filters
+from etl.contract import ORG_TYPES  # noqa: F401  (the 组织类型 filter's options)
 
 ENTRY_RATE_TARGET = 0.90  # campaign plan: 人民调解案件录入率 ≥ 90%
 
 
 def counties(path: Path | None = None) -> pl.DataFrame:
     return query("SELECT county_code, county FROM marts.dim_county ORDER BY county_code", path=path)
+
+
+def townships(path: Path | None = None) -> pl.DataFrame:
+    return query("""SELECT township_code, township, county_code, county FROM marts.dim_township
+                    ORDER BY county_code, township_code""", path=path)
+
+
+def dispute_categories(path: Path | None = None) -> pl.DataFrame:
+    """The top level of the dispute-type catalogue: code, name."""
+    return query("""SELECT DISTINCT dispute_category_code, dispute_category FROM marts.dim_dispute_type
+                    ORDER BY dispute_category_code""", path=path)
 
 
 def freshness(path: Path | None = None) -> dict:
@@ -28,8 +40,14 @@ def freshness(path: Path | None = None) -> dict:
     return row
 
 
+def case_filter(f: Filters) -> tuple[str, dict]:
+    """The WHERE clause for marts.cases: every shared filter applies to a case."""
+    return f.sql(month_col="accepted_month", township_col="township_code", dispute_col="dispute_category_code",
+                 org_type_col="org_type")
+
+
 def kpis(f: Filters, path: Path | None = None) -> dict:
-    where, params = f.sql(month_col="accepted_month")
+    where, params = case_filter(f)
     cases = query(f"""
         SELECT count(*) AS accepted,
                count(*) FILTER (WHERE is_closed) AS closed,
@@ -52,7 +70,7 @@ def kpis(f: Filters, path: Path | None = None) -> dict:
 
 def cases_by_type(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """Cases per dispute category (sub-types counted under their parent), largest first."""
-    where, params = f.sql(month_col="accepted_month")
+    where, params = case_filter(f)
     return query(f"""
         SELECT dispute_category AS 纠纷类型, count(*) AS 案件数,
                count(*) / sum(count(*)) OVER () AS 占比
@@ -61,18 +79,29 @@ def cases_by_type(f: Filters, path: Path | None = None) -> pl.DataFrame:
 
 
 def monthly_trend(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """Per month: cases entered in the system, of them closed successfully, and cases reported on paper."""
-    where, params = f.sql()
+    """Per month: cases entered in the system, of them closed successfully, and cases reported on paper.
+
+    The paper monthly report counts whole townships' cases of every type and organisation, so its
+    line is left empty (null) when a dispute-type or organisation-type filter is set.
+    """
+    where, params = case_filter(f)
+    report_where, report_params = f.sql(month_col="report_month", township_col="township_code")
+    paper = not (f.dispute_types or f.org_types)
     return query(f"""
-        WITH m AS (
-            SELECT month, sum(cases_entered)::BIGINT AS 系统录入案件数, sum(cases_reported)::BIGINT AS 月报受理案件数
-            FROM marts.entry_rate_county_month WHERE {where} GROUP BY month
+        WITH months AS (
+            SELECT unnest(generate_series($start::DATE, $end::DATE, INTERVAL 1 MONTH))::DATE AS month
         ), s AS (
-            SELECT accepted_month AS month, count(*) FILTER (WHERE outcome = '调解成功') AS 调解成功数
-            FROM marts.cases WHERE {f.sql(month_col="accepted_month")[0]} GROUP BY ALL
+            SELECT accepted_month AS month, count(*) AS 系统录入案件数,
+                   count(*) FILTER (WHERE outcome = '调解成功') AS 调解成功数
+            FROM marts.cases WHERE {where} GROUP BY ALL
+        ), m AS (
+            SELECT report_month AS month, sum(cases_accepted)::BIGINT AS 月报受理案件数
+            FROM marts.monthly_reports WHERE {report_where} AND {paper} GROUP BY ALL
         )
-        SELECT m.month AS 月份, m.系统录入案件数, coalesce(s.调解成功数, 0) AS 调解成功数, m.月报受理案件数
-        FROM m LEFT JOIN s USING (month) ORDER BY 月份""", params, path)
+        SELECT months.month AS 月份, coalesce(s.系统录入案件数, 0) AS 系统录入案件数, coalesce(s.调解成功数, 0) AS 调解成功数,
+               CASE WHEN {paper} THEN coalesce(m.月报受理案件数, 0) END AS 月报受理案件数
+        FROM months LEFT JOIN s USING (month) LEFT JOIN m USING (month) ORDER BY 月份""",
+                 {**params, **report_params}, path)
 
 
 def entry_rate_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:

@@ -7,7 +7,7 @@ WITH ranked AS (
 )
 SELECT r.case_id, r.county_code, c.county, r.township_code, t.township, r.village_code,
        r.org_name, r.org_type, r.mediator_id, r.mediator_name_masked,
-       r.dispute_type_code, d.dispute_type, d.dispute_category, d.campaign_domain,
+       r.dispute_type_code, d.dispute_type, d.dispute_category, d.dispute_category_code, d.campaign_domain,
        r.source, r.people_involved, r.people_involved >= 5 AS is_group_dispute, r.amount_yuan,
        r.accepted_date, date_trunc('month', r.accepted_date)::DATE AS accepted_month,
        r.mediated_date, r.outcome, r.outcome <> '调解中' AS is_closed, r.agreement_form, r.performance,
