@@ -1,15 +1,85 @@
-"""总览: is the city on track for the campaign's case targets, and which counties lag?"""
+"""总览: is the city on track for the campaign plan's targets and deadlines, and which counties lag?"""
 import streamlit as st
 
-from dashboard import charts, queries
+from dashboard import charts, queries, ranking
+from dashboard import overview as ov
 from dashboard.definitions import DEFINITIONS
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, filters
 
 f = filters()
 st.title("总览")
-st.caption(f"各区县人民调解案件受理、办结与录入情况是否达到专项行动目标 · {f.period_label()}")
+st.caption(f"专项行动方案各项目标是否达到、哪些区县落后、时间节点是否按期 · {f.period_label()}")
 
+as_of = min(ov.end_of(f), data(ranking.default_as_of))
+card = data(ranking.scorecard, as_of)
+names = dict(data(queries.counties).iter_rows())
+scope = "、".join(names[c] for c in f.counties) if f.counties else "全市"
+skipped = f.not_applied()
+if skipped:
+    st.caption(f"注:目标、地图和时间轴按区县统计,不按{'、'.join(skipped)}筛选;案件数据部分按全部筛选条件统计。")
+
+# ---------------------------------------------------------------- 1. the plan's targets
+st.subheader(f"专项行动目标 · {scope} · 截至 {as_of:%Y年%m月%d日}", help=DEFINITIONS["专项行动目标"])
+targets = ov.plan_targets(card, f.counties)
+for start in range(0, targets.height, 3):
+    cols = st.columns(3)
+    for col, row in zip(cols, targets.slice(start, 3).iter_rows(named=True)):
+        value = "—" if row["值"] is None else f"{row['值']:.1%}"
+        ok = row["达标区县数"] == row["适用区县数"]
+        delta = (f"{row['达标区县数']}/{row['适用区县数']} 个区县达标" if row["适用区县数"] else "不适用")
+        col.metric(f"{row['指标']}(目标 {row['目标']:.0%})", value, delta=delta,
+                   delta_color="green" if ok else "red", delta_arrow="off", border=True,
+                   help=ranking.INDICATOR_DEFINITIONS[row["key"]]
+                   + (f" 未达标:{row['未达标区县']}。" if row["未达标区县"] else ""))
+
+# ---------------------------------------------------------------- 2. the county map
+st.subheader("区县地图", help=DEFINITIONS["区县地图"])
+choices = ov.map_choices(card)
+left, right = st.columns([3, 2])
+with right:
+    metric = st.selectbox("地图着色指标", options=list(choices), format_func=choices.get, key="overview_metric",
+                          help="按考评总分或某项指标的值为区县着色(绿色好、红色差)")
+    # the selector and the sidebar 区县 filter are one: it shows the sidebar's single county, and choosing here
+    # (or clicking the map) sets the sidebar filter for every page
+    st.session_state["overview_county"] = f.counties[0] if len(f.counties) == 1 else ""
+
+    def _choose_from_selector() -> None:
+        code = st.session_state["overview_county"]
+        st.session_state["f_counties"] = [code] if code else []
+
+    st.selectbox("选择区县(或点击地图)", options=["", *names], key="overview_county", on_change=_choose_from_selector,
+                 format_func=lambda c: names.get(c, "全市(七个区县)"), help="选择后,所有页面都只显示该区县")
+    values = ov.map_values(card, metric)
+    shown = ["排名", "区县", "总分", "通报"] if metric == ov.TOTAL else ["排名", "区县", "总分", "显示", "通报"]
+    st.dataframe(values.select(shown).rename({"显示": choices[metric]}, strict=False), hide_index=True, column_config={
+                     "总分": st.column_config.NumberColumn("总分(分)", format="%.2f"),
+                     "排名": st.column_config.NumberColumn("排名", format="%d")})
+
+
+def _choose_from_map() -> None:
+    points = st.session_state["overview_map"].selection.get("points", [])
+    code = points[0].get("location") if points else None
+    if code in names:
+        st.session_state["f_counties"] = [code]
+
+
+with left:
+    st.plotly_chart(ov.county_map(values, choices[metric], f.counties), key="overview_map", on_select=_choose_from_map,
+                    selection_mode="points", config={"displaylogo": False, "scrollZoom": False})
+
+# ---------------------------------------------------------------- 3. the campaign timeline
+ms = data(ov.milestones, f, as_of)
+st.subheader("专项行动时间轴", help=DEFINITIONS["时间节点"])
+st.plotly_chart(ov.timeline(ms, as_of), config={"displaylogo": False})
+st.dataframe(ms.drop("序号"), hide_index=True, column_config={
+    "截止日期": st.column_config.DateColumn("截止日期", format="YYYY年MM月DD日"),
+    "按期完成区县数": st.column_config.NumberColumn("按期完成(个区县)", format="%d"),
+    "区县数": st.column_config.NumberColumn("区县数(个)", format="%d"),
+    "逾期区县": st.column_config.TextColumn("逾期或未完成的区县", width="large")})
+
+# ---------------------------------------------------------------- 4. cases in the period
+st.subheader(f"人民调解案件 · {f.period_label()}", help=DEFINITIONS["受理案件数"])
 k = data(queries.kpis, f)
 pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
 c1, c2, c3, c4 = st.columns(4)
@@ -29,7 +99,7 @@ with right:
     st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f)), config={"displaylogo": False})
 st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f)), config={"displaylogo": False})
 
-st.subheader("各区县案件录入率")
+st.subheader("各区县案件录入率", help=DEFINITIONS["录入率"])
 table = rates.drop("区县代码")
 if table.is_empty():
     st.info("当前筛选条件下没有数据。")

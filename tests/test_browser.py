@@ -145,7 +145,7 @@ def _wait_idle(page: Page) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
     # plotly draws after the run has ended; wait for the three charts (or for the box of a crashed page)
-    page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 3
+    page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 5
                                     || document.querySelector('[data-testid="stException"]')""")
 
 
@@ -156,11 +156,12 @@ def _assert_no_exception(page: Page) -> None:
 
 
 def _assert_overview(page: Page) -> None:
-    """总览 has rendered: title, the 受理案件数 metric, its three plotly charts, and no exception box."""
+    """总览 has rendered: title, the 受理案件数 metric, its five plotly charts (map, timeline, three case
+    charts), and no exception box."""
     _assert_no_exception(page)
     expect(page.get_by_role("heading", name="总览", level=1)).to_be_visible()
     expect(_metric(page, "受理案件数")).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(3)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)
     expect(page.locator(".js-plotly-plot svg.main-svg").first).to_be_visible()
     _assert_no_exception(page)
 

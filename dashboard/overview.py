@@ -1,0 +1,197 @@
+"""总览 for leaders: the plan's targets city-wide, the county map and the campaign timeline. No Streamlit here.
+
+The target cards and the map use the year-end scoring (warehouse.scoring) at an as-of date, so a card, the
+map and the 考评排名 page never disagree. A city value is the sum of the counties' numerators over the sum of
+their denominators (the city as one unit), not the mean of county rates.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.charts import AMBER, BLUE, FONT, GREEN, GREY, RED, _layout
+from dashboard.db import PROJECT_DIR, query
+from dashboard.filters import Filters
+from warehouse.scoring import Scorecard
+
+GEOJSON = PROJECT_DIR / "warehouse" / "reference" / "tieling_counties.geojson"
+TOTAL = "total"  # the map's "考评总分" choice; any other choice is an indicator key
+
+# The campaign plan (铁司发〔2023〕002号): three phases.
+PHASES = (
+    ("梳理准备阶段", date(2023, 3, 1), date(2023, 3, 20)),
+    ("攻坚预防阶段", date(2023, 3, 21), date(2023, 11, 30)),
+    ("总结验收阶段", date(2023, 12, 1), date(2023, 12, 31)),
+)
+
+
+def plan_targets(card: Scorecard, counties: tuple[str, ...] = ()) -> pl.DataFrame:
+    """One row per plan-target indicator: the value of the chosen counties as one unit, the target, and how
+    many counties meet it (counties where it does not apply are left out of both counts)."""
+    chosen = [c for c in card.counties if not counties or c.county_code in counties]
+    rows = []
+    for key, rule in card.rubric.indicators.items():
+        if not rule.plan_target:
+            continue
+        results = [c.indicators[key] for c in chosen]
+        if key == "center_build":  # the mean of the county-centre half and the township-centre half
+            halves = []
+            for part in ("county", "township"):
+                n = sum(r.parts.get(part, (0, 0))[0] for r in results)
+                d = sum(r.parts.get(part, (0, 0))[1] for r in results)
+                if d:
+                    halves.append(n / d)
+            value = sum(halves) / len(halves) if halves else None
+            numerator = denominator = None
+        else:
+            numerator = float(sum(r.numerator for r in results))
+            denominator = sum(r.denominator for r in results)
+            value = numerator / denominator if denominator else None
+        applicable = [r for r in results if r.met is not None]
+        met = [r for r in applicable if r.met]
+        missed = [c.county for c, r in zip(chosen, results) if r.met is False]
+        rows.append({"key": key, "指标": rule.name, "值": value, "分子": numerator, "分母": denominator,
+                     "目标": float(rule.target), "达标区县数": len(met), "适用区县数": len(applicable),
+                     "未达标区县": "、".join(missed)})
+    return pl.DataFrame(rows, schema={"key": pl.Utf8, "指标": pl.Utf8, "值": pl.Float64, "分子": pl.Float64,
+                                      "分母": pl.Int64, "目标": pl.Float64, "达标区县数": pl.Int64,
+                                      "适用区县数": pl.Int64, "未达标区县": pl.Utf8})
+
+
+def map_choices(card: Scorecard) -> dict[str, str]:
+    """What the map can be coloured by: key → label."""
+    return {TOTAL: "考评总分", **{k: r.name for k, r in card.rubric.indicators.items()}}
+
+
+def map_values(card: Scorecard, metric: str = TOTAL) -> pl.DataFrame:
+    """One row per county: the value the map shows (total score, or an indicator's value as a share)."""
+    rows = []
+    for c in card.counties:
+        if metric == TOTAL:
+            value, text = float(c.total), f"{float(c.total):.2f} 分"
+        else:
+            r = c.indicators[metric]
+            value = None if r.value is None else float(r.value)
+            text = r.mark if value is None else f"{value:.1%}" + (" ⚠" if value > 1 else "")
+        rows.append({"county_code": c.county_code, "区县": c.county, "值": value, "显示": text, "排名": c.rank,
+                     "总分": float(c.total), "通报": "列入通报" if c.notice else "不通报"})
+    return pl.DataFrame(rows, schema={"county_code": pl.Utf8, "区县": pl.Utf8, "值": pl.Float64, "显示": pl.Utf8,
+                                      "排名": pl.Int64, "总分": pl.Float64, "通报": pl.Utf8})
+
+
+@lru_cache(maxsize=1)
+def geojson() -> dict:
+    """The seven county boundaries, bundled with the product (warehouse/reference, see PROVENANCE.md)."""
+    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+
+
+def _centre(gj: dict) -> dict:
+    xs, ys = [], []
+
+    def walk(coords):
+        if isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+    for feature in gj["features"]:
+        walk(feature["geometry"]["coordinates"])
+    return {"lon": (min(xs) + max(xs)) / 2, "lat": (min(ys) + max(ys)) / 2}
+
+
+def county_map(values: pl.DataFrame, label: str, selected: tuple[str, ...] = ()) -> go.Figure:
+    """Choropleth of the seven counties on a blank background: no base-map tiles, nothing from the network.
+    Counties in `selected` are outlined; clicking a county is how the page chooses it. No text labels on the
+    map: MapLibre would fetch their glyphs from fonts.openmaptiles.org; names are in the hover and the table."""
+    title = f"各区县{label}"
+    gj = geojson()
+    is_total = label == "考评总分"
+    frame = values.with_columns(pl.col("值").fill_null(float("nan")))
+    fig = px.choropleth_map(
+        frame.to_pandas(), geojson=gj, locations="county_code", featureidkey="properties.code", color="值",
+        hover_name="区县", custom_data=["显示", "排名", "通报"], map_style="white-bg", center=_centre(gj), zoom=7.1,
+        color_continuous_scale=[(0, RED), (0.5, AMBER), (1, GREEN)],
+        range_color=None if is_total else (0, 1), opacity=0.85)
+    fig.update_traces(
+        marker_line_width=[3 if c in selected else 1 for c in values["county_code"]],
+        marker_line_color=["#111111" if c in selected else "#ffffff" for c in values["county_code"]],
+        hovertemplate=f"<b>%{{hovertext}}</b><br>{label}:%{{customdata[0]}}<br>考评排名:第 %{{customdata[1]}} 名"
+                      "<br>%{customdata[2]}<extra>点击选择该区县</extra>")
+    fig.update_layout(coloraxis_colorbar={"title": {"text": "分" if is_total else "%"},
+                                          "tickformat": ".0f" if is_total else ".0%"},
+                      dragmode=False)
+    fig = _layout(fig, title, height=460)
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    return fig
+
+
+# --- the campaign timeline ----------------------------------------------------------------------------------
+
+def milestones(f: Filters, as_of: date, path: Path | None = None) -> pl.DataFrame:
+    """One row per plan milestone: its deadline, whether it is due at `as_of`, how many of the chosen counties
+    finished on time, and the counties late (finished after the deadline, or not finished by as_of)."""
+    where, params = f.sql(month_col=None)
+    params["asof"] = as_of
+    return query(f"""
+        WITH s AS (
+            SELECT *, is_done AND completed_date <= $asof AS done_by_asof FROM marts.county_submissions WHERE {where}
+        )
+        SELECT milestone_no AS 序号, milestone AS 节点, due_date AS 截止日期,
+               CASE WHEN due_date <= $asof THEN '已到期' ELSE '未到期' END AS 状态,
+               count(*) FILTER (WHERE done_by_asof AND is_on_time) AS 按期完成区县数,
+               count(*) AS 区县数,
+               coalesce(string_agg(CASE
+                   WHEN due_date > $asof THEN NULL
+                   WHEN done_by_asof AND NOT is_on_time THEN county || '(逾期' || days_late || '天)'
+                   WHEN NOT done_by_asof THEN county || '(未完成)' END, '、' ORDER BY county_code), '') AS 逾期区县
+        FROM s GROUP BY ALL ORDER BY 序号""", params, path)
+
+
+def _ms(d: date) -> str:
+    return d.isoformat()
+
+
+def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
+    """The three phases as bars on a date axis, each milestone deadline as a diamond (red when a county is
+    late), and the as-of date as a line."""
+    title = "专项行动时间轴(三个阶段与报送节点)"
+    fig = go.Figure()
+    colours = [BLUE, "#4e9bd6", GREEN]
+    for (name, start, end), colour in zip(PHASES, colours):
+        days = (end - start).days + 1
+        fig.add_trace(go.Bar(
+            y=["阶段"], x=[days * 86_400_000], base=[_ms(start)], orientation="h", name=name, marker_color=colour,
+            text=[name], textposition="inside", insidetextanchor="middle", showlegend=False,
+            hovertemplate=f"{name}<br>{start:%m月%d日}至{end:%m月%d日}<extra></extra>"))
+    if not ms.is_empty():
+        late = [bool(t) for t in ms["逾期区县"]]
+        fig.add_trace(go.Scatter(
+            y=["报送节点"] * ms.height, x=[_ms(d) for d in ms["截止日期"]], mode="markers",
+            marker={"symbol": "diamond", "size": 14, "color": [RED if x else (GREEN if s == "已到期" else GREY)
+                                                             for x, s in zip(late, ms["状态"])]},
+            customdata=ms.select("节点", "状态", "按期完成区县数", "区县数", "逾期区县").rows(),
+            hovertemplate="%{customdata[0]}<br>截止 %{x|%m月%d日}(%{customdata[1]})<br>按期完成 "
+                          "%{customdata[2]}/%{customdata[3]} 个区县<br>%{customdata[4]}<extra></extra>",
+            showlegend=False))
+    fig.add_shape(type="line", x0=_ms(as_of), x1=_ms(as_of), yref="paper", y0=0, y1=1,
+                  line={"color": AMBER, "width": 2, "dash": "dot"})
+    fig.add_annotation(x=_ms(as_of), yref="paper", y=1.02, text=f"截至 {as_of:%m月%d日}", showarrow=False,
+                       font={"color": AMBER}, yanchor="bottom")
+    fig.update_xaxes(type="date", range=[_ms(date(2023, 2, 25)), _ms(date(2024, 1, 5))], tickformat="%m月",
+                     dtick="M1", title_text="2023年(月)")
+    fig.update_yaxes(title_text=None, categoryorder="array", categoryarray=["报送节点", "阶段"])
+    fig.update_layout(barmode="overlay", font={"family": FONT})
+    return _layout(fig, title, height=240)
+
+
+def end_of(f: Filters) -> date:
+    """The last day of the filter's last month."""
+    nxt = date(f.end.year + f.end.month // 12, f.end.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)

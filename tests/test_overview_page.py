@@ -1,0 +1,153 @@
+"""总览: plan-target cards, the county map and the timeline, checked against scoring and the marts; the page under AppTest."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import overview as ov
+from dashboard import queries, ranking
+from dashboard.filters import Filters
+from tests.conftest import fetch
+from tests.test_app import ENTRY
+
+KAIYUAN, CHANGTU = "211282", "211224"
+
+
+@pytest.fixture(scope="module")
+def card(demo_warehouse):
+    return ranking.scorecard(date(2023, 12, 31), path=demo_warehouse)
+
+
+def test_plan_target_cards_are_the_plan_targets_of_the_rubric(card):
+    targets = ov.plan_targets(card)
+    assert targets["key"].to_list() == [k for k, r in card.rubric.indicators.items() if r.plan_target]
+    assert {"entry_rate", "verification_rate", "verification_success_rate", "app_registration_rate",
+            "point_monthly_rate", "center_build", "star_office", "key_handover_rate"} <= set(targets["key"])
+
+
+def test_city_value_is_the_sum_of_numerators_over_the_sum_of_denominators(card):
+    row = ov.plan_targets(card).filter(key="verification_rate").row(0, named=True)
+    n = sum(float(c.indicators["verification_rate"].numerator) for c in card.counties)
+    d = sum(c.indicators["verification_rate"].denominator for c in card.counties)
+    assert row["值"] == pytest.approx(n / d) and d > 0
+    met = [c for c in card.counties if c.indicators["verification_rate"].met]
+    assert row["达标区县数"] == len(met) and row["适用区县数"] == 7
+    missed = {c.county for c in card.counties if c.indicators["verification_rate"].met is False}
+    assert set(filter(None, row["未达标区县"].split("、"))) == missed
+
+
+def test_one_county_cards_equal_its_scorecard(card):
+    row = ov.plan_targets(card, (KAIYUAN,)).filter(key="entry_rate").row(0, named=True)
+    r = card.county(KAIYUAN).indicators["entry_rate"]
+    assert row["值"] == pytest.approx(float(r.value))
+    assert (row["达标区县数"], row["适用区县数"]) == (int(bool(r.met)), 1)
+
+
+def test_centre_card_is_the_mean_of_the_two_halves(card):
+    row = ov.plan_targets(card).filter(key="center_build").row(0, named=True)
+    halves = []
+    for part in ("county", "township"):
+        n = sum(c.indicators["center_build"].parts[part][0] for c in card.counties)
+        d = sum(c.indicators["center_build"].parts[part][1] for c in card.counties)
+        halves.append(n / d)
+    assert row["值"] == pytest.approx(sum(halves) / 2)
+
+
+def test_map_values_and_figure(card):
+    values = ov.map_values(card)
+    assert values.height == 7 and values["值"].to_list() == [float(c.total) for c in card.counties]
+    fig = ov.county_map(values, "考评总分", (CHANGTU,))
+    trace = fig.data[0]
+    assert trace.type == "choroplethmap" and fig.layout.map.style == "white-bg"
+    assert len(trace.geojson["features"]) == 7 and set(trace.locations) == set(values["county_code"])
+    widths = dict(zip(trace.locations, trace.marker.line.width))
+    assert widths[CHANGTU] == 3 and widths[KAIYUAN] == 1
+    assert all(t.type == "choroplethmap" for t in fig.data)  # no text layer: its glyphs would come from the internet
+    share = ov.map_values(card, "entry_rate")
+    assert share.filter(county_code=KAIYUAN)["值"][0] == pytest.approx(float(card.county(KAIYUAN).indicators["entry_rate"].value))
+
+
+def test_geojson_codes_are_the_counties(demo_warehouse):
+    codes = {f["properties"]["code"] for f in ov.geojson()["features"]}
+    assert codes == set(queries.counties(demo_warehouse)["county_code"])
+
+
+def test_milestones_name_the_late_counties(demo_warehouse):
+    as_of = date(2023, 12, 31)
+    ms = ov.milestones(Filters(), as_of, demo_warehouse)
+    assert ms.height == 6 and ms["状态"].to_list() == ["已到期"] * 6
+    rows = fetch(demo_warehouse, """SELECT milestone, county, is_done AND completed_date <= ?, is_on_time
+                                    FROM marts.county_submissions""", [as_of])
+    for m in ms.iter_rows(named=True):
+        late = {c for milestone, c, done, on_time in rows if milestone == m["节点"] and not (done and on_time)}
+        named = {part.split("(")[0] for part in m["逾期区县"].split("、") if part}
+        assert named == late
+        assert m["按期完成区县数"] == 7 - len(late)
+    early = ov.milestones(Filters(), date(2023, 5, 31), demo_warehouse)
+    assert early.filter(状态="未到期")["节点"].to_list() == ["星级司法所佐证材料", "县级调处化解中心建成",
+                                                           "乡镇中心挂牌运行", "专项行动书面总结"]
+    assert early.filter(状态="未到期")["逾期区县"].to_list() == [""] * 4
+
+
+def test_timeline_figure_has_the_three_phases(demo_warehouse):
+    ms = ov.milestones(Filters(), date(2023, 12, 31), demo_warehouse)
+    fig = ov.timeline(ms, date(2023, 12, 31))
+    assert [t.text[0] for t in fig.data if t.type == "bar"] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
+    assert len(fig.data[-1].x) == 6
+
+
+def test_end_of_month():
+    assert ov.end_of(Filters(end=date(2023, 12, 1))) == date(2023, 12, 31)
+    assert ov.end_of(Filters(end=date(2023, 2, 1))) == date(2023, 2, 28)
+
+
+# --- the page ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def app(demo_warehouse, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_PATH", str(demo_warehouse))
+    return AppTest.from_file(ENTRY, default_timeout=60)
+
+
+def _metric(at, label_start):
+    return next(m for m in at.metric if m.label.startswith(label_start))
+
+
+def test_page_shows_every_plan_target_with_city_value_and_counties_meeting(app, demo_warehouse):
+    at = app.run()
+    assert not at.exception
+    card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
+    for row in ov.plan_targets(card).iter_rows(named=True):
+        m = _metric(at, row["指标"])
+        assert m.value == f"{row['值']:.1%}"
+        assert m.proto.delta == f"{row['达标区县数']}/{row['适用区县数']} 个区县达标"
+        assert m.proto.help
+
+
+def test_choosing_a_county_on_the_page_filters_the_whole_app(app, demo_warehouse):
+    at = app.run()
+    chooser = next(s for s in at.selectbox if s.label.startswith("选择区县"))
+    chooser.set_value(KAIYUAN).run()
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == [KAIYUAN]
+    assert at.query_params["county"] in (KAIYUAN, [KAIYUAN])
+    k = queries.kpis(Filters((KAIYUAN,)), demo_warehouse)
+    assert _metric(at, "受理案件数").value == f"{k['accepted']:,} 件"
+    card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
+    entry = float(card.county(KAIYUAN).indicators["entry_rate"].value)
+    assert _metric(at, card.rubric.indicators["entry_rate"].name).value == f"{entry:.1%}"
+    # the sidebar drives the selector too
+    at.sidebar.multiselect[0].set_value([CHANGTU]).run()
+    assert next(s for s in at.selectbox if s.label.startswith("选择区县")).value == CHANGTU
+
+
+def test_period_end_moves_the_as_of_date(app, demo_warehouse):
+    app.query_params["to"] = "2023-05"
+    at = app.run()
+    assert not at.exception
+    assert any("截至 2023年05月31日" in s.value for s in at.subheader)
+    ms = ov.milestones(Filters(end=date(2023, 5, 1)), date(2023, 5, 31), demo_warehouse)
+    shown = at.dataframe[1].value
+    assert shown["状态"].to_list() == ms["状态"].to_list()
