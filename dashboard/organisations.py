@@ -29,7 +29,7 @@ def point_months(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """
     as_of = _as_of(path)
     first = max(f.start, FIRST_POINT_MONTH)
-    where, params = f.sql(county_col="o.county_code", month_col=None)
+    where, params = f.sql(county_col="o.county_code", month_col=None, township_col="o.township_code")
     return query(f"""
         WITH months AS (
             SELECT CAST(m AS DATE) AS month
@@ -102,7 +102,7 @@ def point_heatmap(pm: pl.DataFrame, by_point: bool) -> go.Figure:
 
 def mediators_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """专职调解员占比 and 年度培训覆盖率 (annual training from 2023-01-01 to the as-of date, scoring #12) per county."""
-    where, params = f.sql(county_col="m.county_code", month_col=None)
+    where, params = f.sql(county_col="m.county_code", month_col=None, township_col="m.township_code")
     return query(f"""
         SELECT m.county_code AS 区县代码, c.county AS 区县, count(*) AS 调解员数,
                count(*) FILTER (WHERE m.is_full_time) AS 专职调解员数,
@@ -128,7 +128,7 @@ def rate_bars(frame: pl.DataFrame, rate: str, numerator: str, title: str) -> go.
 
 def centres(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """调处化解中心: 县级 against 建成 ≤ 06-20, 乡镇级 against 挂牌运行 ≤ 09-20 with ≥ 2 专职人民调解员."""
-    where, params = f.sql(month_col=None)
+    where, params = f.sql(month_col=None, township_col="township_code")
     return query(f"""
         SELECT county AS 区县, center_level AS 层级, township AS "乡镇(街道)", center_name AS 中心名称,
                built_date AS 建成日期, inaugurated_date AS 挂牌运行日期, full_time_mediators AS 专职人民调解员数,
@@ -142,7 +142,7 @@ def centres(f: Filters, path: Path | None = None) -> pl.DataFrame:
 
 def star_offices(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """星级司法所: 创建计划 by 03-20 and 佐证材料 by 06-20, per county."""
-    where, params = f.sql(month_col=None)
+    where, params = f.sql(month_col=None, township_col="township_code")
     return query(f"""
         SELECT county_code AS 区县代码, county AS 区县, count(*) AS 司法所数,
                count(*) FILTER (WHERE is_plan_on_time) AS 计划按期数,

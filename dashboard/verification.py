@@ -31,7 +31,7 @@ def as_of(f: Filters, path: Path | None = None) -> date:
 
 
 def _task_where(f: Filters, cutoff: date) -> tuple[str, dict]:
-    where, params = f.sql(month_col=None)
+    where, params = f.sql(month_col=None, township_col="township_code")
     params.update(start=f.start, cutoff=cutoff)
     return f"{where} AND issued_date >= $start AND issued_date <= $cutoff", params
 
@@ -89,7 +89,7 @@ def overdue(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
 
 
 def _person_where(f: Filters, day: date) -> tuple[str, dict]:
-    where, params = f.sql(month_col=None)
+    where, params = f.sql(month_col=None, township_col="township_code")
     params.update(start=f.start, asof=day)
     return f"{where} AND released_date >= $start AND released_date <= $asof", params
 

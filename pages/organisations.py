@@ -3,12 +3,13 @@ import streamlit as st
 
 from dashboard import organisations as org
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, filters
+from dashboard.frame import data, filters, not_applied_note
 from dashboard.filters import month_label
 
 f = filters()
 st.title("组织与队伍")
 st.caption(f"评理说事点是否每月都有专职调解员受理案件,调解员队伍、调处化解中心和星级司法所建设是否按期 · {f.period_label()}")
+not_applied_note(f, "townships")
 
 # ---------------------------------------------------------------- 1. 评理说事点月度活跃
 st.subheader("评理说事点月度活跃", help="口径(考评指标5):自2023年4月起的每个整月,评理说事点在该月受理(受理日期在当月)"

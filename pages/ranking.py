@@ -6,13 +6,14 @@ import streamlit as st
 
 from dashboard import ranking
 from dashboard.definitions import DEFINITIONS
-from dashboard.frame import data, filters
+from dashboard.frame import data, filters, not_applied_note
 from warehouse import score_export
 
-filters()  # the shared frame (sidebar); the county/period filters do not apply to the year-end scoring
+f = filters()  # the shared frame (sidebar); the county/period filters do not apply to the year-end scoring
 st.title("考评排名")
 st.caption("截至所选日期,七个区县按专项行动考评细则各得多少分、排第几,哪些区县列入通报、原因是什么"
            "(本页按截至日期计算,不受侧边栏区县、期间筛选影响)")
+not_applied_note(f)
 
 PLOT = {"displaylogo": False}
 default_as_of = data(ranking.default_as_of)

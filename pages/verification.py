@@ -3,13 +3,14 @@ import streamlit as st
 
 from dashboard import verification as v
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, filters
+from dashboard.frame import data, filters, not_applied_note
 
 f = filters()
 day = data(v.as_of, f)
 st.title("核查与帮教")
 st.caption(f"服刑人员信息核查是否按时完成、刑满释放人员是否衔接到位并纳入帮教 · {f.period_label()} · "
            f"截至 {day:%Y-%m-%d}(所选期间末与最新数据日期中较早者)")
+not_applied_note(f, "townships")
 
 DEF_TASKS = (f"下发日期在所选期间内且早于截至日期至少 {v.OVERDUE_DAYS} 天的核查任务计为应核查任务;"
              "按户籍地区县统计。")
