@@ -186,7 +186,7 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
                        font={"color": AMBER}, yanchor="bottom")
     fig.update_xaxes(type="date", range=[_ms(date(2023, 2, 25)), _ms(date(2024, 1, 5))], tickformat="%m月",
                      dtick="M1", title_text="2023年(月)")
-    fig.update_yaxes(title_text=None, categoryorder="array", categoryarray=["报送节点", "阶段"])
+    fig.update_yaxes(title_text="阶段与节点", categoryorder="array", categoryarray=["报送节点", "阶段"])
     fig.update_layout(barmode="overlay", font={"family": FONT})
     return _layout(fig, title, height=240)
 

@@ -40,7 +40,8 @@ if last is not None:
                            mime="text/csv")
 
 # ---------------------------------------------------------------- 2. 调解员队伍
-st.subheader("调解员队伍")
+st.subheader("调解员队伍", help="按调解员名册(最新一次导出):专职占比 = 专兼职为“专职”的调解员 ÷ 全部调解员;"
+             "培训覆盖率 = 年度培训日期在 2023-01-01 至截至日期之间的调解员 ÷ 全部调解员(考评指标12,市局默认目标 100%)。")
 med = data(org.mediators_by_county, f)
 left, right = st.columns(2)
 with left:

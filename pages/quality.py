@@ -26,7 +26,7 @@ DATETIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
 NUMBER = st.column_config.NumberColumn(format="localized")
 
 # ------------------------------------------------------------------ 入库批次
-st.subheader("入库批次")
+st.subheader("入库批次", help="每次夜间入库(ETL)一行:开始与结束时间(北京时间)、读取的文件数、入库与隔离的行数、是否发布。")
 runs = data(quality.runs)
 if runs.is_empty():
     st.info("还没有入库批次记录。运行一次入库(python -m etl run)后,这里会列出每次入库的情况。")
@@ -37,7 +37,7 @@ else:
         **{c: NUMBER for c in ("读取行数", "入库行数", "隔离行数")}})
 
 # ------------------------------------------------------------------ 文件
-st.subheader("文件")
+st.subheader("文件", help=DEFINITIONS["文件状态"])
 labels = {None: "全部批次"}
 for run_id, started, seen in runs.select("批次编号", "开始时间(北京时间)", "文件数").iter_rows():
     labels[run_id] = f"{started:%Y-%m-%d %H:%M}(北京时间)· {seen:,} 个文件"
@@ -67,7 +67,7 @@ else:
                                 "原因": st.column_config.TextColumn("原因", width="large")})
 
 # ------------------------------------------------------------------ 校验结果
-st.subheader("校验结果")
+st.subheader("校验结果", help=DEFINITIONS["数据校验"])
 failed_only = st.toggle("只看未通过的校验", value=True, key="q_failed_only")
 checked = data(quality.expectation_results, run_id, False)
 results = data(quality.expectation_results, run_id, True) if failed_only else checked
@@ -85,7 +85,7 @@ else:
         "期望名称": st.column_config.TextColumn("期望名称", help="Great Expectations 中的期望(Expectation)名称")})
 
 # ------------------------------------------------------------------ 隔离数据
-st.subheader("隔离数据")
+st.subheader("隔离数据", help=DEFINITIONS["隔离数据"])
 st.caption("不合规的行不入库、不计入任何指标,在此列出以便县区核对更正。侧栏所选区县同样适用(选了区县时不显示未识别区县的行);"
            "隔离数据不按期间筛选,因为不合规的行常常没有可用的日期。值中的个人信息已脱敏。")
 options = data(quality.quarantine_options)
@@ -132,7 +132,8 @@ else:
     d2.download_button("下载 CSV", lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
                        on_click="ignore")
 
-st.subheader("案件版本历史")
+st.subheader("案件版本历史", help="同一案件编号在各次导出中的每个版本:来源文件、行号、录入时间、调解结果和变化的字段;"
+             "指标只用最新版本(录入时间最晚,其次文件较晚、行号较后)。")
 st.caption("同一案件在后续导出中再次出现时(如调解结果更新),每个版本都保留并注明来源文件;指标只采用最新版本。")
 case_id = st.text_input("案件编号", placeholder="输入完整案件编号,如 (2023)辽1224民调字第00012号", key="q_case_id").strip()
 if case_id:

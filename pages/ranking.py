@@ -36,7 +36,7 @@ c3.metric("截至日期", f"{card.as_of.year}年{card.as_of.month}月{card.as_of
           help=score_export.provenance(card))
 
 # ------------------------------------------------------------------ 排名表
-st.subheader("考评排名表")
+st.subheader("考评排名表", help=DEFINITIONS["考评总分"] + " " + DEFINITIONS["通报"])
 st.caption("值后标记:✓ 达到目标;✗ 未达目标;⚠ 超过100%(数据异常,得分不超过权重);不适用(分母为 0,记满分);"
            "数据缺失(分母为 0,记 0 分)。底色标红的区县列入通报。将鼠标移到列名上可查看该指标口径。")
 show_points = st.toggle("同时显示各项得分", value=False, key="r_show_points")
@@ -100,11 +100,11 @@ d2.download_button("下载 CSV", ranking.csv_bytes(card), file_name=score_export
                    mime="text/csv", key="r_csv", icon=":material/download:")
 
 # ------------------------------------------------------------------ 得分构成
-st.subheader("分项得分构成")
+st.subheader("分项得分构成", help="每个区县十二项指标各得多少分(堆叠条形),扣分画在零点左侧;条形总长减去扣分即总分。")
 st.plotly_chart(ranking.points_breakdown(card), config=PLOT, key="r_breakdown")
 
 # ------------------------------------------------------------------ 排名对比
-st.subheader("排名对比")
+st.subheader("排名对比", help="同一考评细则在两个截至日期的排名与总分对比,看哪些区县上升、哪些下降。")
 compare_default = min(ranking.COMPARE_DEFAULT, as_of)
 compare: date = st.date_input("对比日期", value=compare_default, min_value=ranking.CAMPAIGN_START,
                               max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_compare",
@@ -156,7 +156,7 @@ with st.expander("权重模拟", icon=":material/tune:"):
                                            after_label="模拟排名"), config=PLOT, key="r_whatif_chart")
 
 # ------------------------------------------------------------------ 明细追溯
-st.subheader("明细追溯")
+st.subheader("明细追溯", help="某区县某项指标或扣分实际计入的每一条记录(分子、分母标记),其合计与排名表中的数值一致。")
 st.caption("选择区县和指标,查看计入分子、分母的每一条记录(案件、核查任务、帮教对象、报送事项等);合计与排名表一致。")
 counties = {c.county_code: c.county for c in card.counties}
 options = ranking.drill_options(card)
@@ -182,7 +182,8 @@ if county_code and key:
         m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
         m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
                   help=f"目标 {ranking.pct_text(rubric.indicators[key].target)}")
-        m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分")
+        m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分",
+                   help="本项得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
         st.caption(ranking.INDICATOR_DEFINITIONS[key])
         t1, t2 = st.tabs([f"计入分子的记录({tr.numerator.height:,} 条)", f"计入分母的记录({tr.denominator.height:,} 条)"])
         with t1:

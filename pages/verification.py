@@ -61,7 +61,8 @@ else:
     st.download_button("下载超期未核查任务(CSV)", to_csv_bytes(overdue),
                        file_name=f"超期未核查任务_截至{day:%Y%m%d}.csv", mime="text/csv")
 
-st.subheader("刑满释放人员衔接与帮教")
+st.subheader("刑满释放人员衔接与帮教", help="释放日期在所选期间内(且不晚于截至日期)的刑满释放人员:衔接方式、安置情况、"
+             "帮教情况按人员最新一次导出的状态统计;重点帮教对象应“必接必送”(方案目标 100%)。")
 left, right = st.columns(2)
 with left:
     st.plotly_chart(v.handover_chart(data(v.key_handover_by_county, f, day)), config=cfg)
