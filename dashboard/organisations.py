@@ -127,13 +127,21 @@ def rate_bars(frame: pl.DataFrame, rate: str, numerator: str, title: str) -> go.
 
 
 def centres(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """调处化解中心: 县级 against 建成 ≤ 06-20, 乡镇级 against 挂牌运行 ≤ 09-20 with ≥ 2 专职人民调解员."""
+    """调处化解中心: 县级 against 建成 ≤ 06-20, 乡镇级 against 挂牌运行 ≤ 09-20 with ≥ 2 专职人民调解员.
+
+    A centre not yet meeting the plan is 未到期 while its deadline is after the as-of date (the end of the
+    chosen period or the latest data date, whichever is earlier), not 未按期.
+    """
+    from dashboard.verification import as_of
+
     where, params = f.sql(month_col=None, township_col="township_code")
+    params["asof"] = as_of(f, path)
     return query(f"""
         SELECT county AS 区县, center_level AS 层级, township AS "乡镇(街道)", center_name AS 中心名称,
                built_date AS 建成日期, inaugurated_date AS 挂牌运行日期, full_time_mediators AS 专职人民调解员数,
                plan_due_date AS 截止日期,
                CASE WHEN meets_plan THEN '✅ 按期达标'
+                    WHEN plan_due_date > $asof THEN '⏳ 未到期'
                     WHEN NOT is_county_level AND coalesce(full_time_mediators, 0) < 2 THEN '⚠ 专职调解员不足2名'
                     ELSE '❌ 未按期' END AS 状态
         FROM marts.resolution_centers WHERE {where}

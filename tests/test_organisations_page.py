@@ -109,3 +109,11 @@ def test_page_inactive_list_follows_county_filter(demo_warehouse, monkeypatch):
     want = _pairs(demo_warehouse, date(2023, 12, 1), KAIYUAN)
     last = max(m for _, m in want)
     assert len(idle) == sum(1 for (o, m), a in want.items() if m == last and not a)
+
+
+def test_centres_before_their_deadline_are_not_yet_due(demo_warehouse):
+    early = org.centres(Filters(end=date(2023, 5, 1)), demo_warehouse)  # as-of 2023-05-31, before 06-20 and 09-20
+    assert early.height > 0
+    assert set(early["状态"]) <= {"✅ 按期达标", "⏳ 未到期"} and "⏳ 未到期" in set(early["状态"])
+    year = org.centres(Filters(), demo_warehouse)
+    assert "⏳ 未到期" not in set(year["状态"]) and year.height == early.height
