@@ -25,7 +25,7 @@ targets = ov.plan_targets(card, f.counties)
 for start in range(0, targets.height, 3):
     cols = st.columns(3)
     for col, row in zip(cols, targets.slice(start, 3).iter_rows(named=True)):
-        value = "—" if row["值"] is None else f"{row['值']:.1%}"
+        value = ranking.pct_text(row["值"], row["目标"])  # 9.997% against 10% is not shown as 10.0%
         ok = row["达标区县数"] == row["适用区县数"]
         delta = (f"{row['达标区县数']}/{row['适用区县数']} 个区县达标" if row["适用区县数"] else "不适用")
         col.metric(f"{row['指标']}(目标 {row['目标']:.0%})", value, delta=delta,

@@ -98,6 +98,11 @@ def test_timeline_figure_has_the_three_phases(demo_warehouse):
     assert len(fig.data[-1].x) == 6
 
 
+def test_a_value_just_under_its_target_is_not_rounded_up_to_it():
+    assert ranking.pct_text(0.09997, 0.10) == "9.997%"
+    assert ranking.pct_text(0.934, 0.90) == "93.4%"
+
+
 def test_end_of_month():
     assert ov.end_of(Filters(end=date(2023, 12, 1))) == date(2023, 12, 31)
     assert ov.end_of(Filters(end=date(2023, 2, 1))) == date(2023, 2, 28)
@@ -121,7 +126,7 @@ def test_page_shows_every_plan_target_with_city_value_and_counties_meeting(app, 
     card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
     for row in ov.plan_targets(card).iter_rows(named=True):
         m = _metric(at, row["指标"])
-        assert m.value == f"{row['值']:.1%}"
+        assert m.value == ranking.pct_text(row["值"], row["目标"])
         assert m.proto.delta == f"{row['达标区县数']}/{row['适用区县数']} 个区县达标"
         assert m.proto.help
 
@@ -137,7 +142,7 @@ def test_choosing_a_county_on_the_page_filters_the_whole_app(app, demo_warehouse
     assert _metric(at, "受理案件数").value == f"{k['accepted']:,} 件"
     card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
     entry = float(card.county(KAIYUAN).indicators["entry_rate"].value)
-    assert _metric(at, card.rubric.indicators["entry_rate"].name).value == f"{entry:.1%}"
+    assert _metric(at, card.rubric.indicators["entry_rate"].name).value == ranking.pct_text(entry, 0.9)
     # the sidebar drives the selector too
     at.sidebar.multiselect[0].set_value([CHANGTU]).run()
     assert next(s for s in at.selectbox if s.label.startswith("选择区县")).value == CHANGTU
