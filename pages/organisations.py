@@ -16,7 +16,8 @@ st.subheader("评理说事点月度活跃", help="口径(考评指标5):自2023�
              "至少1件由本点(调解员所属组织编码为该点)专职调解员调解的案件即为“达标”;只统计成立日期为空或早于当月的"
              "村(居)民评理说事点;尚未结束的月份不计。")
 pm = data(org.point_months, f)
-by_point = len(f.counties) == 1
+POINT_ROWS = 120  # one row per point up to this many; above it the heatmap sums points per township
+by_point = 0 < pm["org_id"].n_unique() <= POINT_ROWS if not pm.is_empty() else False
 if pm.is_empty():
     st.info("当前筛选期间内没有可统计的整月(评理说事点自2023年4月起按月统计),请调整期间。")
 else:
@@ -25,7 +26,8 @@ else:
     c1.metric("月度达标率", f"{rate:.1%}", help="达标的(评理说事点×月份)数 ÷ 全部(评理说事点×月份)数,计划目标 100%")
     c2.metric("评理说事点", f"{pm['org_id'].n_unique():,} 个", help="筛选区县内类型为村(居)民评理说事点的调解组织")
     if not by_point:
-        st.caption("全市点位较多,热力图按乡镇(街道)汇总为达标点占比;在侧栏只选一个区县可查看每个评理说事点。")
+        st.caption(f"所选范围内评理说事点超过 {POINT_ROWS} 个,热力图按乡镇(街道)汇总为达标点占比;"
+                   "在侧栏选择乡镇(街道)可查看每个评理说事点。")
     st.plotly_chart(org.point_heatmap(pm, by_point), config={"displaylogo": False})
 
 last, idle = data(org.inactive_points, f)

@@ -117,3 +117,23 @@ def test_centres_before_their_deadline_are_not_yet_due(demo_warehouse):
     assert set(early["状态"]) <= {"✅ 按期达标", "⏳ 未到期"} and "⏳ 未到期" in set(early["状态"])
     year = org.centres(Filters(), demo_warehouse)
     assert "⏳ 未到期" not in set(year["状态"]) and year.height == early.height
+
+
+def test_page_township_filter_shows_each_point_of_the_township(demo_warehouse, monkeypatch):
+    import json
+
+    monkeypatch.setenv("WAREHOUSE_PATH", str(demo_warehouse))
+    (township, county), = fetch(demo_warehouse, """
+        SELECT township_code, county_code FROM marts.orgs WHERE is_reasoning_point
+        GROUP BY ALL ORDER BY count(*) DESC, township_code LIMIT 1""")
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    at.query_params.update(county=county, township=township)
+    at.switch_page("../pages/organisations.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect[1].value == [township]
+    heat = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "各评理说事点" in heat["layout"]["title"]["text"]
+    points = org.point_months(Filters((county,), townships=(township,)), demo_warehouse)
+    assert len(heat["data"][0]["y"]) == points["org_id"].n_unique() > 0
+    (name,), = fetch(demo_warehouse, "SELECT township FROM marts.dim_township WHERE township_code = ?", [township])
+    assert points["township"].unique().to_list() == [name]
