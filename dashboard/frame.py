@@ -19,9 +19,11 @@ from dashboard.filters import Filters, campaign_months, month_label
 
 PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
-    ("ranking.py", "考评排名", ":material/leaderboard:", "ranking"),
+    ("disputes.py", "纠纷分析", ":material/analytics:", "disputes"),
     ("verification.py", "核查与帮教", ":material/verified_user:", "verification"),
     ("organisations.py", "组织与队伍", ":material/groups:", "organisations"),
+    ("risks.py", "风险预警", ":material/warning:", "risks"),
+    ("ranking.py", "考评排名", ":material/leaderboard:", "ranking"),
     ("quality.py", "数据质量", ":material/fact_check:", "quality"),
 ]
 BEIJING = timedelta(hours=8)

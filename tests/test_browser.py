@@ -22,8 +22,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dashboard import queries
+from dashboard import organisations as org
+from dashboard import overview as ov
+from dashboard import queries, ranking
+from dashboard import verification as v
 from dashboard.filters import Filters
+from dashboard.frame import PAGES
+from tests.conftest import fetch
 
 pytestmark = pytest.mark.browser
 
@@ -290,3 +295,124 @@ def test_ranking_page_xlsx_download(page, dashboard_url, demo_warehouse, tmp_pat
     assert len(rows) == 7
     assert [(rank, county) for rank, county in rows] == [(c.rank, c.county) for c in card.counties]
     _assert_no_exception(page)
+
+
+# --- every page, the map, and the questions the bureau asks ---------------------------------------------------
+
+def _open(page: Page, url: str, title: str, charts: int = 1) -> None:
+    """Go to `url` and wait until the page's run is over and `charts` plotly charts are drawn."""
+    page.goto(url)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= {charts}
+                                     || document.querySelector('[data-testid="stException"]')""")
+    _assert_no_exception(page)
+
+
+def _multiselect(page: Page, label: str):
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_text(label, exact=True))
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    _multiselect(page, label).get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+
+
+@pytest.mark.parametrize("file,title,url_path", [(f, t, u) for f, t, _, u in PAGES])
+def test_every_page_opens_with_a_filter_and_is_screenshotted(page, dashboard_url, file, title, url_path):
+    """Each page from a shared link with a county and a period: it draws, keeps the filter, and leaves a
+    screenshot in artifacts/ (looked at by a person)."""
+    _open(page, f"{dashboard_url}/{url_path}?county={KAIYUAN}&from=2023-04", title)
+    _screenshot(page, f"page_{url_path}.png")
+    expect(_county_select(page)).to_contain_text("开原市")
+    expect(page).to_have_url(re.compile(rf"[?&]county={KAIYUAN}(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]from=2023-04(&|$)"))
+    _assert_no_exception(page)
+
+
+def _map_point(box: dict, centre: dict, zoom: float, lon: float, lat: float) -> tuple[float, float]:
+    """Where (lon, lat) is drawn on a MapLibre canvas centred on `centre` at `zoom` (web Mercator, 512 px tiles)."""
+    import math
+
+    world = 512 * 2 ** zoom
+    merc = lambda y: math.log(math.tan(math.pi / 4 + math.radians(y) / 2))  # noqa: E731
+    dx = (lon - centre["lon"]) / 360 * world
+    dy = -(merc(lat) - merc(centre["lat"])) / (2 * math.pi) * world
+    return box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy
+
+
+def test_clicking_a_county_on_the_map_filters_the_app(page, dashboard_url, demo_warehouse):
+    _open(page, dashboard_url, "总览", charts=5)
+    canvas = page.locator(".js-plotly-plot canvas.maplibregl-canvas").first
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
+    gj = ov.geojson()
+    feature = next(f for f in gj["features"] if f["properties"]["code"] == CHANGTU)
+    ring = feature["geometry"]["coordinates"][0]
+    ring = ring[0] if isinstance(ring[0][0], list) else ring  # a MultiPolygon's first polygon
+    lon = sum(p[0] for p in ring) / len(ring)
+    lat = sum(p[1] for p in ring) / len(ring)
+    fig = ov.county_map(ov.map_values(ranking.scorecard(path=demo_warehouse)), "考评总分")
+    x, y = _map_point(canvas.bounding_box(), fig.layout.map.center.to_plotly_json(), fig.layout.map.zoom, lon, lat)
+    page.mouse.click(x, y)
+    expect(_county_select(page)).to_contain_text("昌图县", timeout=RENDER_TIMEOUT)
+    expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    expect(page.get_by_role("heading", name=re.compile("专项行动目标 · 昌图县"))).to_be_visible()
+    changtu = queries.kpis(Filters((CHANGTU,)), demo_warehouse)["accepted"]
+    expect(_metric(page, "受理案件数")).to_have_text(f"{changtu:,} 件")
+    _screenshot(page, "overview_map_changtu.png")
+
+    # the filter follows the person to another page
+    page.get_by_test_id("stSidebarNav").get_by_text("核查与帮教", exact=True).click()
+    expect(page.get_by_role("heading", name="核查与帮教", level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/verification\?(.*&)?county={CHANGTU}(&|$)"))
+    expect(_county_select(page)).to_contain_text("昌图县")
+
+
+def test_how_neighbour_disputes_developed_in_kaiyuan(page, dashboard_url, demo_warehouse):
+    """"how did 邻里纠纷 develop in 开原市 this year": 纠纷分析, choose the county and the dispute type."""
+    _open(page, f"{dashboard_url}/disputes", "纠纷分析")
+    _choose(page, "区县", "开原市")
+    _choose(page, "纠纷类型", "邻里纠纷")
+    expect(page).to_have_url(re.compile(rf"[?&]county={KAIYUAN}(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]type=02(&|$)"))
+    _assert_no_exception(page)
+    (n,), = fetch(demo_warehouse, """
+        SELECT count(*) FROM marts.cases WHERE county_code = ? AND dispute_category = '邻里纠纷'""", [KAIYUAN])
+    assert n > 0
+    expect(page.get_by_test_id("stMetric").filter(has_text="受理案件数").get_by_test_id("stMetricValue")) \
+        .to_contain_text(f"{n:,}")
+    _screenshot(page, "disputes_kaiyuan_neighbours.png")
+
+
+def test_overdue_tasks_in_changtu_and_idle_points(page, dashboard_url, demo_warehouse):
+    """"which verification tasks are overdue in 昌图县" and "which 评理说事点 were idle last month"."""
+    _open(page, f"{dashboard_url}/verification?county={CHANGTU}", "核查与帮教")
+    expect(page.get_by_role("heading", name="超期未核查任务")).to_be_visible()
+    day = v.as_of(Filters((CHANGTU,)), demo_warehouse)
+    overdue = v.overdue(Filters((CHANGTU,)), day, demo_warehouse)
+    assert overdue.height > 0 and set(overdue["区县"]) == {"昌图县"}
+    expect(page.get_by_text(f"超期未核查任务共 {overdue.height:,} 件", exact=False)).to_be_visible()
+
+    _open(page, f"{dashboard_url}/organisations", "组织与队伍")
+    last, idle = org.inactive_points(Filters(), demo_warehouse)
+    expect(page.get_by_text(f"未达标的评理说事点(共 {idle.height:,} 个)", exact=False)).to_be_visible()
+    _screenshot(page, "organisations_idle.png")
+
+
+def test_a_narrow_screen_stacks_the_cards(page, dashboard_url):
+    """On a phone-width window the target cards wrap into one column instead of being squeezed."""
+    page.set_viewport_size({"width": 420, "height": 900})
+    _open(page, dashboard_url, "总览", charts=5)
+    cards = page.get_by_test_id("stMetric")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["x"] - second["x"]) < 2 and second["y"] > first["y"] + first["height"] - 2
+    assert first["width"] > 300  # a whole row, not a third of one
+    _screenshot(page, "overview_narrow.png")
