@@ -38,6 +38,15 @@ def _report_where(f: Filters) -> tuple[str, dict]:
     return f.sql(month_col="report_month", township_col="township_code")
 
 
+def _short_months(months) -> list[str]:
+    """'5月' on a chart axis (the year is in the axis title): full '2023年5月' labels collide and tilt."""
+    return [f"{m.month}月" if m.year == 2023 else month_label(m) for m in months]
+
+
+def _month_axis(months) -> str:
+    return "统计月份(2023年)" if all(m.year == 2023 for m in months) else "统计月份"
+
+
 def _label_months(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """A date column → 2023年5月 text, kept in date order (sort before calling)."""
     return frame.with_columns(pl.format("{}年{}月", pl.col(column).dt.year(), pl.col(column).dt.month()).alias(column))
@@ -161,7 +170,7 @@ def hazards_chart(frame: pl.DataFrame) -> go.Figure:
     title = "各月排查发现风险隐患数(按风险等级,件)"
     if frame.is_empty():
         return empty(title, "当前筛选条件下没有风险隐患排查月报")
-    months = [month_label(d) for d in frame["月份"]]
+    months = _short_months(frame["月份"])
     colours = {"高风险": RED, "中风险": AMBER, "低风险": YELLOW}
     fig = go.Figure([go.Bar(x=months, y=frame[name], name=f"{name}隐患", marker_color=colour,
                             hovertemplate=f"%{{x}}<br>{name}隐患:%{{y:,}} 件<extra></extra>")
@@ -171,7 +180,7 @@ def hazards_chart(frame: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=months, y=total, mode="text", text=[f"{v:,}" for v in total],
                              textposition="top center", showlegend=False, hoverinfo="skip", cliponaxis=False))
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})  # 高 → 低, not plotly's reversed stack order
-    fig.update_xaxes(title_text="统计月份")
+    fig.update_xaxes(title_text=_month_axis(frame["月份"]))
     fig.update_yaxes(title_text="风险隐患数(件)", tickformat=",d", range=[0, float(total.max() or 1) * 1.15])
     return _layout(fig, title)
 
@@ -233,12 +242,12 @@ def timeliness_heatmap(frame: pl.DataFrame) -> go.Figure:
             hr.append(f"按期 {r['按期']:,} 份<br>逾期 {r['逾期']:,} 份<br>未报 {r['未报']:,} 份<br>"
                       f"按期报送率 {r['按期报送率']:.1%}")
         z.append(zr), text.append(tr), hover.append(hr)
-    labels = [month_label(m) for m in months]
+    labels = _short_months(months)
     fig = go.Figure(go.Heatmap(
         z=z, x=labels, y=counties, text=text, texttemplate="%{text}", customdata=hover, zmin=0, zmax=1,
         colorscale=[[0, RED], [0.8, AMBER], [1, GREEN]], xgap=2, ygap=2,
         colorbar={"title": {"text": "按期报送率"}, "tickformat": ".0%"},
         hovertemplate="%{y} · %{x}<br>%{customdata}<extra></extra>"))
-    fig.update_xaxes(title_text="统计月份", side="bottom", showgrid=False)
+    fig.update_xaxes(title_text=_month_axis(months), side="bottom", showgrid=False)
     fig.update_yaxes(title_text="区县", autorange="reversed", showgrid=False)
     return _layout(fig, title, height=max(300, 52 * len(counties) + 130))

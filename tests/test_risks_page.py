@@ -183,7 +183,8 @@ def test_charts(demo_warehouse):
     day = r.as_of(f, demo_warehouse)
     hazards = r.hazards_chart(r.hazards_by_month(f, demo_warehouse))
     assert [t.name for t in hazards.data if t.type == "bar"] == ["高风险隐患", "中风险隐患", "低风险隐患"]
-    assert hazards.layout.barmode == "stack" and hazards.data[0].x[0] == "2023年3月"
+    assert hazards.layout.barmode == "stack" and hazards.data[0].x[0] == "3月"
+    assert hazards.layout.xaxis.title.text == "统计月份(2023年)"
     outcomes = r.outcomes_chart(r.outcomes_by_county(f, demo_warehouse))
     assert [t.name for t in outcomes.data] == ["已化解", "稳控中", "移交公安", "上报党委政府"]
     by_county = r.timeliness_by_county(f, day, demo_warehouse)
