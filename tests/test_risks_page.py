@@ -51,22 +51,26 @@ def _due(path, day, county=None, start=date(2023, 3, 1), end=date(2023, 12, 1)):
 
 @pytest.fixture(scope="module")
 def gappy_warehouse(demo_warehouse, tmp_path_factory):
-    """The demo warehouse with reports taken out (the simulator sends every one) and one sent on 2023-07-20:
-    two 昌图县 townships miss June, one 清河区 township misses September."""
+    """The demo warehouse with three more reports taken out and one sent on 2023-07-20: two 昌图县 townships
+    that had sent June's report miss it, one 清河区 township misses September (on top of the reports the
+    simulator already leaves out)."""
     path = tmp_path_factory.mktemp("risks") / "warehouse.duckdb"
     shutil.copy(demo_warehouse, path)
     con = duckdb.connect(str(path))
     try:
         gone = con.execute("""
             DELETE FROM marts.risk_reports WHERE (report_month = DATE '2023-06-01' AND township_code IN
-                  (SELECT township_code FROM marts.dim_township WHERE county_code = $c ORDER BY 1 LIMIT 2))
+                  (SELECT township_code FROM marts.risk_reports WHERE county_code = $c
+                   AND report_month = DATE '2023-06-01' ORDER BY 1 LIMIT 2))
                OR (report_month = DATE '2023-09-01' AND township_code =
-                  (SELECT min(township_code) FROM marts.dim_township WHERE county_code = $q))
+                  (SELECT min(township_code) FROM marts.risk_reports WHERE county_code = $q
+                   AND report_month = DATE '2023-09-01'))
             RETURNING township_code, report_month""", {"c": CHANGTU, "q": QINGHE}).fetchall()
         later = con.execute("""
             UPDATE marts.risk_reports SET submitted_date = DATE '2023-07-20', is_on_time = false
             WHERE report_month = DATE '2023-05-01' AND township_code =
-                  (SELECT min(township_code) FROM marts.dim_township WHERE county_code = $k)
+                  (SELECT min(township_code) FROM marts.risk_reports WHERE county_code = $k
+                   AND report_month = DATE '2023-05-01' AND is_on_time)
             RETURNING township_code""", {"k": KAIYUAN}).fetchall()
     finally:
         con.close()
@@ -127,20 +131,28 @@ def test_a_period_with_nothing_due_yet(demo_warehouse):
     assert "尚无到期" in r.timeliness_chart(r.timeliness_by_county(f, day, demo_warehouse)).layout.annotations[0].text
 
 
-def test_missing_reports_count_as_due_and_late(gappy_warehouse):
+def _missing(path, f, day):
+    late = r.late_reports(f, day, path)
+    return sorted(zip(*(late.filter(pl.col("状态") == "未报")[c] for c in ("区县", "乡镇", "统计月份"))))
+
+
+def test_missing_reports_count_as_due_and_late(gappy_warehouse, demo_warehouse):
     f = Filters()
     day = r.as_of(f, gappy_warehouse)
     k = r.kpis(f, day, gappy_warehouse)
     assert (k["due"], k["on_time"], k["late"], k["missing"]) == _due(gappy_warehouse, day)
-    assert k["missing"] == 3
+    base = r.kpis(f, day, demo_warehouse)
+    assert k["missing"] == base["missing"] + 3 and k["due"] == base["due"]
     late = r.late_reports(f, day, gappy_warehouse)
     assert late.columns == ["区县", "乡镇", "统计月份", "应报日期", "报送日期", "逾期天数", "状态"]
     assert late.height == k["late"] + k["missing"]
     assert late["逾期天数"].to_list() == sorted(late["逾期天数"].to_list(), reverse=True)
     missing = late.filter(pl.col("状态") == "未报")
-    assert sorted(zip(missing["区县"], missing["统计月份"])) == [("昌图县", "2023年6月")] * 2 + [("清河区", "2023年9月")]
+    added = sorted(set(_missing(gappy_warehouse, f, day)) - set(_missing(demo_warehouse, f, day)))
+    assert [(c, m) for c, _, m in added] == [("昌图县", "2023年6月")] * 2 + [("清河区", "2023年9月")]
+    assert set(_missing(demo_warehouse, f, day)) <= set(_missing(gappy_warehouse, f, day))
     assert set(missing["报送日期"]) == {"未报"}
-    june = missing.filter(pl.col("统计月份") == "2023年6月")
+    june = missing.filter((pl.col("统计月份") == "2023年6月") & pl.col("乡镇").is_in([t for _, t, _ in added]))
     assert set(june["逾期天数"]) == {(day - date(2023, 7, 5)).days}
     # the report sent on 2023-07-20 for May is late by 45 days over the whole year
     kaiyuan = r.late_reports(Filters((KAIYUAN,)), day, gappy_warehouse).filter(pl.col("报送日期") == "2023-07-20")
@@ -149,17 +161,17 @@ def test_missing_reports_count_as_due_and_late(gappy_warehouse):
     changtu = r.kpis(Filters((CHANGTU,)), day, gappy_warehouse)
     assert (changtu["due"], changtu["on_time"], changtu["late"], changtu["missing"]) == \
         _due(gappy_warehouse, day, CHANGTU)
-    assert changtu["missing"] == 2
+    assert changtu["missing"] == r.kpis(Filters((CHANGTU,)), day, demo_warehouse)["missing"] + 2
 
 
-def test_a_report_sent_after_the_as_of_date_is_still_missing_then(gappy_warehouse):
+def test_a_report_sent_after_the_as_of_date_is_still_missing_then(gappy_warehouse, demo_warehouse):
     f = Filters((KAIYUAN,), date(2023, 5, 1), date(2023, 6, 1))
     day = r.as_of(f, gappy_warehouse)
     assert day == date(2023, 6, 30)
     k = r.kpis(f, day, gappy_warehouse)
     assert (k["due"], k["on_time"], k["late"], k["missing"]) == _due(gappy_warehouse, day, KAIYUAN, f.start, f.end)
-    assert k["missing"] == 1
-    row = r.late_reports(f, day, gappy_warehouse).filter(pl.col("状态") == "未报").row(0, named=True)
+    assert k["missing"] == r.kpis(f, day, demo_warehouse)["missing"] + 1
+    row = r.late_reports(f, day, gappy_warehouse).filter(pl.col("报送日期").str.contains("补报")).row(0, named=True)
     assert (row["统计月份"], row["逾期天数"], row["报送日期"]) == ("2023年5月", 25, "未报(2023-07-20 补报)")
 
 

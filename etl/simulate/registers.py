@@ -5,6 +5,7 @@ names (the writer applies each file's name forms). Every county's Habits shows i
 """
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, time, timedelta
 
 from etl.contract import MILESTONES
@@ -84,11 +85,16 @@ def risk_report_rows(world: World, cases: list[Case], months: tuple[int, ...]) -
             if rng.random() < HABITS[county].risk_late:
                 sent = due + timedelta(days=rng.randint(1, 12))
             resolved = max(0, n - rng.randint(0, 2))
-            rows.append({**_places(world, county, township), "统计月份": f"2023-{month:02d}",
+            row = {**_places(world, county, township), "统计月份": f"2023-{month:02d}",
                          "排查次数": rng.randint(2, 8), "排查发现纠纷数": n, "高风险隐患数": high, "中风险隐患数": mid,
                          "低风险隐患数": low, "已化解数": resolved, "稳控中数": n - resolved,
                          "移交公安数": 1 if high and rng.random() < 0.3 else 0,
-                         "上报党委政府数": 1 if high and rng.random() < 0.5 else 0, "报送日期": sent})
+                         "上报党委政府数": 1 if high and rng.random() < 0.5 else 0, "报送日期": sent}
+            # a county that is often late now and then sends nothing at all; decided by its own seeded draw so
+            # the world's random stream (and every other dataset) stays as it was
+            if random.Random(f"risk-missing-{township}-{month}").random() < HABITS[county].risk_late / 5:
+                continue
+            rows.append(row)
     return rows
 
 
