@@ -66,6 +66,9 @@ def kpis(f: Filters, day: date, path: Path | None = None) -> dict:
                count(*) FILTER (WHERE is_key_person AND is_escorted_handover) AS key_escorted,
                count(*) FILTER (WHERE is_lost_contact) AS lost
         FROM marts.released_persons WHERE {where}""", params, path).row(0, named=True)
+    lost_where, lost_params = _lost_where(f)
+    p["lost"] = query(f"SELECT count(*) AS n FROM marts.released_persons WHERE {lost_where} AND is_lost_contact",
+                      lost_params, path)["n"][0]
     return {
         "tasks": tasks, "verified": verified, "succeeded": ok,
         "verification_rate": verified / tasks if tasks else None,
@@ -113,8 +116,13 @@ def status_by_county(column: str, f: Filters, day: date, path: Path | None = Non
         FROM marts.released_persons WHERE {where} GROUP BY ALL ORDER BY 区县, 情况""", params, path)
 
 
+def _lost_where(f: Filters) -> tuple[str, dict]:
+    """脱管/漏管 as the scoring deduction counts it: a person's latest status, whatever the release date."""
+    return f.sql(month_col=None, township_col="township_code")
+
+
 def lost_contact(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    where, params = _person_where(f, day)
+    where, params = _lost_where(f)
     return query(f"""
         SELECT county AS 区县, coalesce(township, '未识别乡镇') AS 乡镇, person_id AS 人员编号, name_masked AS 姓名,
                released_date AS 释放日期, assistance_status AS 帮教情况

@@ -54,12 +54,25 @@ def test_kpis_match_direct_sql(demo_warehouse, counties):
     assert k["verification_rate"] == pytest.approx(verified / tasks)
     assert k["success_rate"] == pytest.approx(ok / verified)
     cond = "AND county_code = ?" if counties else ""
-    (key, escorted, lost), = fetch(demo_warehouse, f"""
-        SELECT count(*) FILTER (WHERE is_key_person), count(*) FILTER (WHERE is_key_person AND handover_method = '必接必送'),
-               count(*) FILTER (WHERE assistance_status IN ('脱管', '漏管'))
+    (key, escorted), = fetch(demo_warehouse, f"""
+        SELECT count(*) FILTER (WHERE is_key_person), count(*) FILTER (WHERE is_key_person AND handover_method = '必接必送')
         FROM marts.released_persons WHERE released_date BETWEEN ? AND ? {cond}""",
-                                   [date(2023, 3, 1), day, *counties])
-    assert (k["key_persons"], k["key_escorted"], k["lost_contact"]) == (key, escorted, lost)
+                             [date(2023, 3, 1), day, *counties])
+    assert (k["key_persons"], k["key_escorted"]) == (key, escorted)
+
+
+@pytest.mark.parametrize("counties", [(), (CHANGTU,)])
+def test_lost_contact_is_the_scoring_deduction_count(demo_warehouse, counties):
+    """脱管/漏管 on the page and in the 考评排名 deduction are the same people, whatever the period."""
+    from warehouse.scoring import score
+
+    card = score(demo_warehouse)
+    want = sum(c.deduction_counts["lost_contact"] for c in card.counties if not counties or c.county_code in counties)
+    assert want > 0 or counties
+    for f in (Filters(counties), Filters(counties, date(2023, 5, 1), date(2023, 6, 1))):
+        day = v.as_of(f, demo_warehouse)
+        assert v.kpis(f, day, demo_warehouse)["lost_contact"] == want
+        assert v.lost_contact(f, day, demo_warehouse).height == want
 
 
 def test_rates_by_county_and_month_add_up(demo_warehouse):
