@@ -1,6 +1,8 @@
 """Plotly figures for the pages: frames in, figures out, every title and axis in Chinese."""
 from __future__ import annotations
 
+import numbers
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -14,7 +16,28 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
                       legend={"orientation": "h", "y": -0.18}, plot_bgcolor="white", hoverlabel={"font_family": FONT})
     fig.update_xaxes(gridcolor="#eeeeee")
     fig.update_yaxes(gridcolor="#eeeeee")
+    _whole_number_ticks(fig)
     return fig
+
+
+def _whole_number_ticks(fig: go.Figure) -> None:
+    """A count axis (tick format ',d') over a small range gets a tick per whole number: plotly would put ticks at
+    0.5 steps and the format would print them as 0 0 1 1 2 2."""
+    for axis_name, horizontal in (("yaxis", False), ("xaxis", True)):
+        axis = fig.layout[axis_name]
+        if not (axis.tickformat or "").endswith("d"):
+            continue
+        tops = []
+        for trace in fig.data:
+            if trace.type not in ("bar", "scatter") or (getattr(trace, "orientation", None) == "h") != horizontal:
+                continue
+            along = trace.x if horizontal else trace.y
+            values = [float(v) for v in (() if along is None else along)
+                      if isinstance(v, numbers.Real) and not isinstance(v, bool) and v == v]
+            tops.append(max(values, default=0))
+        top = sum(tops) if fig.layout.barmode in ("stack", "relative") else max(tops, default=0)
+        if top < 10:
+            axis.update(dtick=1 if top < 6 else 2, tick0=0, rangemode="tozero")
 
 
 def reference_line(fig: go.Figure, y: float, label: str) -> None:
@@ -49,7 +72,7 @@ def cases_by_type(frame: pl.DataFrame) -> go.Figure:
 
 def monthly_trend(frame: pl.DataFrame) -> go.Figure:
     title = "各月案件趋势(件)"
-    if frame.is_empty():
+    if frame.is_empty() or not (frame["系统录入案件数"].sum() or (frame["月报受理案件数"].fill_null(0).sum())):
         return empty(title)
     months = [f"{d.month}月" for d in frame["月份"]]
     fig = go.Figure([

@@ -159,8 +159,9 @@ def _ms(d: date) -> str:
 
 
 def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
-    """The three phases as bars on a date axis, each milestone deadline as a diamond (red when a county is
-    late), and the as-of date as a line."""
+    """The three phases as bars on a date axis (named above them: the first phase is too short to hold its
+    name), each deadline as a diamond — red when a county is late for any milestone due that day, green when
+    all are on time, grey when not yet due — and the as-of date as a line."""
     title = "专项行动时间轴(三个阶段与报送节点)"
     fig = go.Figure()
     colours = [BLUE, "#4e9bd6", GREEN]
@@ -168,18 +169,25 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
         days = (end - start).days + 1
         fig.add_trace(go.Bar(
             y=["阶段"], x=[days * 86_400_000], base=[_ms(start)], orientation="h", name=name, marker_color=colour,
-            text=[name], textposition="inside", insidetextanchor="middle", showlegend=False,
-            hovertemplate=f"{name}<br>{start:%m月%d日}至{end:%m月%d日}<extra></extra>"))
+            showlegend=False, hovertemplate=f"{name}<br>{start:%m月%d日}至{end:%m月%d日}<extra></extra>"))
+        short = days < 40
+        fig.add_annotation(x=_ms(start if short else start + (end - start) / 2), xanchor="left" if short else "center",
+                           y="阶段", yshift=22, text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})", showarrow=False,
+                           font={"size": 12})
     if not ms.is_empty():
-        late = [bool(t) for t in ms["逾期区县"]]
+        # milestones due on the same day share one diamond (two fall on 06-20)
+        by_day = (ms.group_by("截止日期", maintain_order=True)
+                  .agg(pl.col("节点").str.join("、"), pl.col("状态").first(),
+                       pl.col("逾期区县").filter(pl.col("逾期区县") != "").str.join(";"),
+                       (pl.col("节点") + ":按期 " + pl.col("按期完成区县数").cast(pl.Utf8) + "/"
+                        + pl.col("区县数").cast(pl.Utf8)).str.join("<br>").alias("按期")))
         fig.add_trace(go.Scatter(
-            y=["报送节点"] * ms.height, x=[_ms(d) for d in ms["截止日期"]], mode="markers",
-            marker={"symbol": "diamond", "size": 14, "color": [RED if x else (GREEN if s == "已到期" else GREY)
-                                                             for x, s in zip(late, ms["状态"])]},
-            customdata=ms.select("节点", "状态", "按期完成区县数", "区县数", "逾期区县").rows(),
-            hovertemplate="%{customdata[0]}<br>截止 %{x|%m月%d日}(%{customdata[1]})<br>按期完成 "
-                          "%{customdata[2]}/%{customdata[3]} 个区县<br>%{customdata[4]}<extra></extra>",
-            showlegend=False))
+            y=["报送节点"] * by_day.height, x=[_ms(d) for d in by_day["截止日期"]], mode="markers",
+            marker={"symbol": "diamond", "size": 14, "color": [RED if late else (GREEN if s == "已到期" else GREY)
+                                                             for late, s in zip(by_day["逾期区县"], by_day["状态"])]},
+            customdata=by_day.select("状态", "按期", "逾期区县").rows(),
+            hovertemplate="截止 %{x|%m月%d日}(%{customdata[0]})<br>%{customdata[1]}<br>%{customdata[2]}"
+                          "<extra></extra>", showlegend=False))
     fig.add_shape(type="line", x0=_ms(as_of), x1=_ms(as_of), yref="paper", y0=0, y1=1,
                   line={"color": AMBER, "width": 2, "dash": "dot"})
     fig.add_annotation(x=_ms(as_of), yref="paper", y=1.02, text=f"截至 {as_of:%m月%d日}", showarrow=False,
@@ -188,7 +196,7 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
                      dtick="M1", title_text="2023年(月)")
     fig.update_yaxes(title_text="阶段与节点", categoryorder="array", categoryarray=["报送节点", "阶段"])
     fig.update_layout(barmode="overlay", font={"family": FONT})
-    return _layout(fig, title, height=240)
+    return _layout(fig, title, height=260)
 
 
 def end_of(f: Filters) -> date:

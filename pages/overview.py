@@ -92,16 +92,24 @@ c4.metric("案件录入率(目标 ≥ 90%)", pct(k["entry_rate"]),
           help=DEFINITIONS["录入率"])
 
 rates = data(queries.entry_rate_by_county, f)
+rate_defined = not (f.dispute_types or f.org_types)  # the paper monthly report has neither
+NO_RATE = ("录入率以乡镇(街道)统计月报的受理案件数为分母,月报不分纠纷类型和组织类型;"
+           "清除侧栏“纠纷类型”“组织类型”筛选后显示各区县录入率。")
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.entry_rate_by_county(rates, queries.ENTRY_RATE_TARGET), config={"displaylogo": False})
+    if rate_defined:
+        st.plotly_chart(charts.entry_rate_by_county(rates, queries.ENTRY_RATE_TARGET), config={"displaylogo": False})
+    else:
+        st.info(NO_RATE)
 with right:
     st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f)), config={"displaylogo": False})
 st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f)), config={"displaylogo": False})
 
 st.subheader("各区县案件录入率", help=DEFINITIONS["录入率"])
 table = rates.drop("区县代码")
-if table.is_empty():
+if not rate_defined:
+    st.info(NO_RATE)
+elif table.is_empty():
     st.info("当前筛选条件下没有数据。")
 else:
     st.dataframe(table, hide_index=True, column_config={

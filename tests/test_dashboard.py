@@ -104,3 +104,18 @@ def test_case_history_shows_every_version_with_its_file(demo_warehouse):
     assert history["调解结果"][0] == "调解中" and history["调解结果"][-1] != "调解中"
     assert history["来源文件"][0] != history["来源文件"][-1]
     assert "outcome" in history["变化字段"][-1]
+
+
+def test_a_small_count_axis_ticks_whole_numbers():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=["甲", "乙"], y=[1, 3]))
+    fig.update_yaxes(tickformat=",d")
+    assert charts._layout(fig, "t").layout.yaxis.dtick == 1
+    big = go.Figure(go.Bar(x=["甲", "乙"], y=[10, 300]))
+    big.update_yaxes(tickformat=",d")
+    assert charts._layout(big, "t").layout.yaxis.dtick is None  # plotly's own ticks are whole numbers there
+    stacked = go.Figure([go.Bar(x=["甲"], y=[4]), go.Bar(x=["甲"], y=[4])])
+    stacked.update_layout(barmode="stack")
+    stacked.update_yaxes(tickformat=",d")
+    assert charts._layout(stacked, "t").layout.yaxis.dtick == 2  # the stack reaches 8

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -94,8 +95,15 @@ def test_milestones_name_the_late_counties(demo_warehouse):
 def test_timeline_figure_has_the_three_phases(demo_warehouse):
     ms = ov.milestones(Filters(), date(2023, 12, 31), demo_warehouse)
     fig = ov.timeline(ms, date(2023, 12, 31))
-    assert [t.text[0] for t in fig.data if t.type == "bar"] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
-    assert len(fig.data[-1].x) == 6
+    assert [t.name for t in fig.data if t.type == "bar"] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
+    assert [a.text.split("(")[0] for a in fig.layout.annotations][:3] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
+    # six milestones on five days: the two due on 06-20 share a diamond, red when either has a late county
+    diamonds = fig.data[-1]
+    assert len(diamonds.x) == 5
+    june = list(diamonds.x).index("2023-06-20")
+    late_june = ms.filter(pl.col("截止日期") == date(2023, 6, 20))["逾期区县"].to_list()
+    assert (diamonds.marker.color[june] == "#c0392b") == any(late_june)
+    assert "星级司法所佐证材料" in diamonds.customdata[june][1] and "县级调处化解中心建成" in diamonds.customdata[june][1]
 
 
 def test_a_value_just_under_its_target_is_not_rounded_up_to_it():
@@ -156,3 +164,15 @@ def test_period_end_moves_the_as_of_date(app, demo_warehouse):
     ms = ov.milestones(Filters(end=date(2023, 5, 1)), date(2023, 5, 31), demo_warehouse)
     shown = at.dataframe[1].value
     assert shown["状态"].to_list() == ms["状态"].to_list()
+
+
+def test_a_dispute_type_filter_leaves_the_entry_rate_undefined_not_wrong(app, demo_warehouse):
+    app.query_params["type"] = "02"
+    at = app.run()
+    assert not at.exception
+    k = queries.kpis(Filters(dispute_types=("02",)), demo_warehouse)
+    assert k["entry_rate"] is None and k["accepted"] > 0
+    assert _metric(at, "受理案件数").value == f"{k['accepted']:,} 件"
+    assert _metric(at, "案件录入率").value == "—"
+    assert sum("月报不分纠纷类型和组织类型" in i.value for i in at.info) == 2  # instead of the chart and the table
+    assert all("录入率" not in d.value.columns for d in at.dataframe)
