@@ -93,8 +93,10 @@ def _sidebar_filters() -> Filters:
                            key="f_types", placeholder="全部纠纷类型", help="按统计月报纠纷类型目录的一级类型筛选案件")
     st.sidebar.multiselect("组织类型", options=list(opts["org_types"]), key="f_orgs", placeholder="全部组织类型",
                            help="按受理案件或登记的调解组织类型筛选")
-    st.sidebar.select_slider("期间(受理月份)", options=list(months), format_func=lambda m: month_label(months[m]),
-                             value=state["f_initial_period"], key="f_period")  # a range needs value=
+    st.sidebar.select_slider("期间(月份)", options=list(months), format_func=lambda m: month_label(months[m]),
+                             value=state["f_initial_period"], key="f_period",
+                             help="案件按受理日期、核查任务按下发日期、刑满释放人员按释放日期、月报按统计月份落入期间;"
+                                  "考评指标按截至日期(期间最后一天与数据最新日期中较早者)累计")  # a range needs value=
     start, end = state["f_period"]
     chosen = Filters(tuple(sorted(state["f_counties"])), months[start], months[end], tuple(sorted(state["f_townships"])),
                      tuple(sorted(state["f_types"])), tuple(state["f_orgs"]))

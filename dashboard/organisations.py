@@ -137,8 +137,9 @@ def centres(f: Filters, path: Path | None = None) -> pl.DataFrame:
     where, params = f.sql(month_col=None, township_col="township_code")
     params["asof"] = as_of(f, path)
     return query(f"""
-        SELECT county AS 区县, center_level AS 层级, township AS "乡镇(街道)", center_name AS 中心名称,
-               built_date AS 建成日期, inaugurated_date AS 挂牌运行日期, full_time_mediators AS 专职人民调解员数,
+        SELECT county AS 区县, center_level AS 层级, coalesce(township, '—') AS "乡镇(街道)", center_name AS 中心名称,
+               CAST(built_date AS DATE) AS 建成日期, CAST(inaugurated_date AS DATE) AS 挂牌运行日期,
+               full_time_mediators AS 专职人民调解员数,
                plan_due_date AS 截止日期,
                CASE WHEN meets_plan THEN '✅ 按期达标'
                     WHEN plan_due_date > $asof THEN '⏳ 未到期'

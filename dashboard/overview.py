@@ -80,9 +80,19 @@ def map_values(card: Scorecard, metric: str = TOTAL) -> pl.DataFrame:
             value = None if r.value is None else float(r.value)
             text = r.mark if value is None else f"{value:.1%}" + (" ⚠" if value > 1 else "")
         rows.append({"county_code": c.county_code, "区县": c.county, "值": value, "显示": text, "排名": c.rank,
-                     "总分": float(c.total), "通报": "列入通报" if c.notice else "不通报"})
+                     "总分": float(c.total), "通报": "列入通报" if c.notice else "不通报",
+                     "通报原因": notice_in_short(card, c)})
     return pl.DataFrame(rows, schema={"county_code": pl.Utf8, "区县": pl.Utf8, "值": pl.Float64, "显示": pl.Utf8,
-                                      "排名": pl.Int64, "总分": pl.Float64, "通报": pl.Utf8})
+                                      "排名": pl.Int64, "总分": pl.Float64, "通报": pl.Utf8, "通报原因": pl.Utf8})
+
+
+def notice_in_short(card: Scorecard, c) -> str:
+    """The 通报 reasons as names only (the full sentences are on 考评排名): the plan targets missed, the
+    deductions with their counts."""
+    missed = [r.name for r in c.indicators.values() if r.plan_target and r.below_target()]
+    deducted = [f"{card.rubric.deductions[k].name}{n}起/人" for k, n in c.deduction_counts.items()
+                if n and c.deductions.get(k)]
+    return ";".join(filter(None, ["、".join(missed), ("扣分:" + "、".join(deducted)) if deducted else ""]))
 
 
 @lru_cache(maxsize=1)

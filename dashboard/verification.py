@@ -54,7 +54,11 @@ def rates_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataF
 
 
 def rates_by_month(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    return _rates("CAST(date_trunc('month', issued_date) AS DATE) AS 下发月份", f, day, path)
+    """Per issue month, only months whose every task has had its 30 days by `day`: a month with one task old
+    enough (issued on the 1st) would otherwise show as a collapse to 0% or a jump to 100%."""
+    frame = _rates("CAST(date_trunc('month', issued_date) AS DATE) AS 下发月份", f, day, path)
+    cutoff = day - timedelta(days=OVERDUE_DAYS)
+    return frame.filter(pl.col("下发月份").dt.month_end() <= cutoff)
 
 
 def kpis(f: Filters, day: date, path: Path | None = None) -> dict:
@@ -170,9 +174,9 @@ def rates_by_county_chart(frame: pl.DataFrame) -> go.Figure:
 
 
 def rates_by_month_chart(frame: pl.DataFrame) -> go.Figure:
-    title = "各下发月份核查率与核查成功率"
+    title = "各下发月份核查率与核查成功率(下发满30天的整月)"
     if frame.is_empty():
-        return empty(title, "当前筛选条件下没有应核查任务")
+        return empty(title, "当前筛选条件下没有已满30天的整月任务")
     months = [f"{d.month}月" for d in frame["下发月份"]]
     fig = go.Figure([
         go.Scatter(x=months, y=frame["核查率"], name="核查率", mode="lines+markers", line={"color": BLUE, "width": 3},

@@ -25,21 +25,21 @@ else:
     c1, c2 = st.columns(2)
     c1.metric("月度达标率", f"{rate:.1%}", help="达标的(评理说事点×月份)数 ÷ 全部(评理说事点×月份)数,计划目标 100%")
     c2.metric("评理说事点", f"{pm['org_id'].n_unique():,} 个", help="筛选区县内类型为村(居)民评理说事点的调解组织")
+    # the list a county acts on comes first; the heatmap below shows how it got there
+    last, idle = data(org.inactive_points, f)
+    if last is not None:
+        st.markdown(f"**{month_label(last)}未达标(无本点专职调解员受理案件)的评理说事点**(共 {idle.height:,} 个)")
+        if idle.is_empty():
+            st.success(f"{month_label(last)}所有评理说事点均已达标。")
+        else:
+            st.dataframe(idle, hide_index=True, height=280, column_config={
+                "专职调解员": st.column_config.TextColumn("专职调解员", help="该点是否登记有专兼职为“专职”的调解员")})
+            st.download_button("下载 CSV", to_csv_bytes(idle), file_name=f"未达标评理说事点_{last:%Y%m}.csv",
+                               mime="text/csv")
     if not by_point:
         st.caption(f"所选范围内评理说事点超过 {POINT_ROWS} 个,热力图按乡镇(街道)汇总为达标点占比;"
                    "在侧栏选择乡镇(街道)可查看每个评理说事点。")
     st.plotly_chart(org.point_heatmap(pm, by_point), config={"displaylogo": False})
-
-last, idle = data(org.inactive_points, f)
-if last is not None:
-    st.markdown(f"**{month_label(last)}未达标的评理说事点**(共 {idle.height:,} 个)")
-    if idle.is_empty():
-        st.success(f"{month_label(last)}所有评理说事点均已达标。")
-    else:
-        st.dataframe(idle, hide_index=True, column_config={
-            "专职调解员": st.column_config.TextColumn("专职调解员", help="该点是否登记有专兼职为“专职”的调解员")})
-        st.download_button("下载 CSV", to_csv_bytes(idle), file_name=f"未达标评理说事点_{last:%Y%m}.csv",
-                           mime="text/csv")
 
 # ---------------------------------------------------------------- 2. 调解员队伍
 st.subheader("调解员队伍", help="按调解员名册(最新一次导出):专职占比 = 专兼职为“专职”的调解员 ÷ 全部调解员;"
@@ -70,7 +70,10 @@ if cen.is_empty():
 else:
     st.dataframe(cen, hide_index=True, column_config={
         "专职人民调解员数": st.column_config.NumberColumn(format="localized"),
-        "状态": st.column_config.TextColumn("状态", help="⚠ 表示乡镇级中心专职人民调解员少于2名")})
+        "建成日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "挂牌运行日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "截止日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "状态": st.column_config.TextColumn("状态", help="⚠ 表示乡镇级中心专职人民调解员少于2名;⏳ 表示截止日期晚于截至日期")})
 
 # ---------------------------------------------------------------- 4. 星级司法所
 st.subheader("星级司法所创建", help="口径(考评指标7):创建计划报送日期不晚于2023年3月20日、佐证材料报送日期不晚于"

@@ -51,7 +51,7 @@ with right:
     st.selectbox("选择区县(或点击地图)", options=["", *names], key="overview_county", on_change=_choose_from_selector,
                  format_func=lambda c: names.get(c, "全市(七个区县)"), help="选择后,所有页面都只显示该区县")
     values = ov.map_values(card, metric)
-    shown = ["排名", "区县", "总分", "通报"] if metric == ov.TOTAL else ["排名", "区县", "总分", "显示", "通报"]
+    shown = ["排名", "区县", "总分", *([] if metric == ov.TOTAL else ["显示"]), "通报", "通报原因"]
     st.dataframe(values.select(shown).rename({"显示": choices[metric]}, strict=False), hide_index=True, column_config={
                      "总分": st.column_config.NumberColumn("总分(分)", format="%.2f"),
                      "排名": st.column_config.NumberColumn("排名", format="%d")})

@@ -76,13 +76,13 @@ if checked.is_empty():
 elif results.is_empty():
     st.success(f"所选批次的全部 {checked.height:,} 项数据校验均已通过。", icon=":material/check_circle:")
 else:
-    st.caption("每个新入库的文件逐项运行 Great Expectations 数据校验,逐行校验中“不符合行数”的行已进入隔离区;"
+    st.caption("每个新入库的文件逐项运行数据校验,逐行校验中“不符合行数”的行已进入隔离区;"
                "“整表行数不骤降”只作警示,行照常入库;“(入库后的数据表)”是发布前对数据表主键的校验,不通过则本次不发布。")
     order = ([] if run_id else ["入库批次(北京时间)"]) + ["结果", "文件名", "数据集", "列", "规则", "不符合行数",
                                                           "不符合值示例", "校验类型", "期望名称"]
     st.dataframe(results, hide_index=True, column_order=order, column_config={
         "入库批次(北京时间)": DATETIME, "不符合行数": NUMBER,
-        "期望名称": st.column_config.TextColumn("期望名称", help="Great Expectations 中的期望(Expectation)名称")})
+        "期望名称": st.column_config.TextColumn("期望名称", help="数据校验工具中该校验项的名称(英文标识,便于技术人员查找)")})
 
 # ------------------------------------------------------------------ 隔离数据
 st.subheader("隔离数据", help=DEFINITIONS["隔离数据"])

@@ -403,7 +403,7 @@ def test_overdue_tasks_in_changtu_and_idle_points(page, dashboard_url, demo_ware
 
     _open(page, f"{dashboard_url}/organisations", "组织与队伍")
     last, idle = org.inactive_points(Filters(), demo_warehouse)
-    expect(page.get_by_text(f"未达标的评理说事点(共 {idle.height:,} 个)", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"的评理说事点(共 {idle.height:,} 个)", exact=False)).to_be_visible()
     _screenshot(page, "organisations_idle.png")
 
 

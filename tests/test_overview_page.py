@@ -66,6 +66,11 @@ def test_map_values_and_figure(card):
     widths = dict(zip(trace.locations, trace.marker.line.width))
     assert widths[CHANGTU] == 3 and widths[KAIYUAN] == 1
     assert all(t.type == "choroplethmap" for t in fig.data)  # no text layer: its glyphs would come from the internet
+    for c in card.counties:  # the short reasons name exactly what the 通报 sentences name
+        short = values.filter(county_code=c.county_code)["通报原因"][0]
+        for r in c.indicators.values():
+            assert (r.name in short) == (r.plan_target and r.below_target())
+        assert bool(short) == c.notice
     share = ov.map_values(card, "entry_rate")
     assert share.filter(county_code=KAIYUAN)["值"][0] == pytest.approx(float(card.county(KAIYUAN).indicators["entry_rate"].value))
 
