@@ -294,12 +294,14 @@ def _hbar(frame: pl.DataFrame, label: str, title: str, axis: str, colours=None, 
               for n, r in zip(frame["受理案件数"], frame["调解成功率"])],
         textposition="outside", cliponaxis=False, customdata=customdata,
         hovertemplate="%{y}<br>受理:%{x:,} 件" + hover_extra + "<extra></extra>"))
-    fig.add_annotation(xref="paper", yref="paper", x=1, y=1.02, xanchor="right", yanchor="bottom", showarrow=False,
-                       text="条形旁:受理案件数 · 调解成功率", font={"color": GREY, "size": 11})
     top = max(1, int(frame["受理案件数"].max() or 0))
     fig.update_xaxes(title_text="受理案件数(件)", tickformat=",d", range=[0, top * 1.6])  # room for the labels
     fig.update_yaxes(title_text=axis)
-    return _layout(fig, title, height=max(300, 28 * frame.height + 110))
+    fig = _layout(fig, title, height=max(300, 28 * frame.height + 130))
+    # what the bar labels mean, as the title's subtitle (an annotation there collided with the title)
+    fig.update_layout(title_subtitle={"text": "条形旁:受理案件数 · 调解成功率", "font": {"color": GREY, "size": 11}},
+                      margin={"t": 70})
+    return fig
 
 
 def type_chart(frame: pl.DataFrame) -> go.Figure:
@@ -407,6 +409,7 @@ def group_petition_chart(frame: pl.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="案件数(件)", tickformat=",d")
     fig.update_yaxes(title_text="纠纷类型")
     fig = _layout(fig, title, height=max(320, 36 * frame.height + 150))
-    # the legend above the bars: below, it would run into the axis title
-    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left"}, margin={"t": 80})
+    # the legend between the title and the bars: below, it would run into the axis title
+    fig.update_layout(legend={"y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"}, margin={"t": 110},
+                      title={"y": 0.985, "yref": "container", "yanchor": "top"})
     return fig

@@ -190,8 +190,10 @@ def outcomes_chart(frame: pl.DataFrame) -> go.Figure:
     if frame.is_empty():
         return empty(title, "当前筛选条件下没有风险隐患排查月报")
     colours = {"已化解": GREEN, "稳控中": AMBER, "移交公安": BLUE, "上报党委政府": PURPLE}
+    labelled = frame.height <= 3  # four bars per county: with more counties the labels shrink into each other
     fig = go.Figure([go.Bar(x=frame["区县"], y=frame[name], name=name, marker_color=colour,
-                            text=[f"{v:,}" for v in frame[name]], textposition="outside", cliponaxis=False,
+                            text=[f"{v:,}" for v in frame[name]] if labelled else None,
+                            textposition="outside", cliponaxis=False,
                             hovertemplate=f"%{{x}}<br>{name}:%{{y:,}} 件<extra></extra>")
                      for name, colour in colours.items()])
     fig.update_layout(barmode="group")
