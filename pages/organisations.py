@@ -56,6 +56,7 @@ if med.is_empty():
     st.info("当前筛选条件下没有调解员数据。")
 else:
     st.dataframe(med.drop("区县代码"), hide_index=True, column_config={
+        **{c: st.column_config.NumberColumn(format="localized") for c in ("调解员数", "专职调解员数", "已培训人数")},
         "专职占比": st.column_config.NumberColumn(format="percent", help="口径:专兼职为“专职”的调解员 ÷ 全部调解员"),
         "培训覆盖率": st.column_config.NumberColumn(format="percent", help="口径(考评指标12):年度培训日期在2023年1月1日"
                                                "至数据截止日之间的调解员 ÷ 全部调解员,目标 100%"),
@@ -82,4 +83,5 @@ star = data(org.star_offices, f)
 st.plotly_chart(org.star_bars(star), config={"displaylogo": False})
 if not star.is_empty():
     st.dataframe(star.drop("区县代码"), hide_index=True, column_config={
+        **{c: st.column_config.NumberColumn(format="localized") for c in ("司法所数", "计划按期数", "材料按期数", "均按期数")},
         "按期率": st.column_config.NumberColumn(format="percent", help="两项均按期的司法所 ÷ 司法所数")})
