@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import db, queries
 from dashboard.definitions import DEFINITIONS
-from dashboard.filters import Filters, campaign_months, month_label
+from dashboard.filters import DIMENSIONS, Filters, campaign_months, month_label
 
 PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
@@ -100,9 +100,36 @@ def _sidebar_filters() -> Filters:
     start, end = state["f_period"]
     chosen = Filters(tuple(sorted(state["f_counties"])), months[start], months[end], tuple(sorted(state["f_townships"])),
                      tuple(sorted(state["f_types"])), tuple(state["f_orgs"]))
-    if st.query_params.to_dict() != chosen.to_params():
-        st.query_params.from_dict(chosen.to_params())
+    current = st.query_params.to_dict()
+    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to"}
+    wanted = {**{k: v for k, v in current.items() if k not in filter_keys}, **chosen.to_params()}  # keep page keys
+    if current != wanted:
+        st.query_params.from_dict(wanted)
     return chosen
+
+
+def url_widget(url_key: str, widget_key: str, parse: Callable[[str], Any]) -> bool:
+    """Seed a page's widget from a shared link (?asof=2023-06-30) on its first draw in the session.
+
+    Returns whether the widget's state is set, so the page passes no default value then (Streamlit warns when a
+    widget gets both). After drawing the widget the page calls `to_url`.
+    """
+    state = st.session_state
+    if widget_key not in state and url_key in st.query_params:
+        try:
+            state[widget_key] = parse(st.query_params[url_key])
+        except (ValueError, KeyError):
+            pass  # a mangled link value falls back to the page's default
+    return widget_key in state
+
+
+def to_url(url_key: str, text: str | None) -> None:
+    """Keep a page's choice in the URL (None or the default: no parameter), so a link reproduces the view."""
+    if text is None:
+        if url_key in st.query_params:
+            del st.query_params[url_key]
+    elif st.query_params.get(url_key) != text:
+        st.query_params[url_key] = text
 
 
 def choose_county(code: str | None) -> None:

@@ -5,7 +5,7 @@ from dashboard import charts, queries, ranking
 from dashboard import overview as ov
 from dashboard.definitions import DEFINITIONS
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
-from dashboard.frame import data, filters
+from dashboard.frame import data, filters, to_url, url_widget
 
 f = filters()
 st.title("总览")
@@ -38,8 +38,15 @@ st.subheader("区县地图", help=DEFINITIONS["区县地图"])
 choices = ov.map_choices(card)
 left, right = st.columns([3, 2])
 with right:
+    def _known(key: str) -> str:
+        if key not in choices:
+            raise ValueError(key)
+        return key
+
+    url_widget("map", "overview_metric", _known)  # ?map=entry_rate colours the map by that indicator
     metric = st.selectbox("地图着色指标", options=list(choices), format_func=choices.get, key="overview_metric",
                           help="按考评总分或某项指标的值为区县着色(绿色好、红色差)")
+    to_url("map", None if metric == ov.TOTAL else metric)
     # the selector and the sidebar 区县 filter are one: it shows the sidebar's single county, and choosing here
     # (or clicking the map) sets the sidebar filter for every page
     st.session_state["overview_county"] = f.counties[0] if len(f.counties) == 1 else ""

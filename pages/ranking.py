@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import ranking
 from dashboard.definitions import DEFINITIONS
-from dashboard.frame import data, filters, not_applied_note
+from dashboard.frame import data, filters, not_applied_note, to_url, url_widget
 from warehouse import score_export
 
 f = filters()  # the shared frame (sidebar); the county/period filters do not apply to the year-end scoring
@@ -17,9 +17,20 @@ not_applied_note(f)
 
 PLOT = {"displaylogo": False}
 default_as_of = data(ranking.default_as_of)
-as_of: date = st.date_input("截至日期", value=default_as_of, min_value=ranking.CAMPAIGN_START,
+
+
+def _link_date(text: str) -> date:
+    day = date.fromisoformat(text)
+    if not ranking.CAMPAIGN_START <= day <= ranking.CAMPAIGN_END:
+        raise ValueError(text)
+    return day
+
+
+seeded = url_widget("asof", "r_as_of", _link_date)  # ?asof=2023-06-30 reproduces a ranking at that date
+as_of: date = st.date_input("截至日期", **({} if seeded else {"value": default_as_of}), min_value=ranking.CAMPAIGN_START,
                             max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_as_of",
                             help=f"各项指标统计 2023-03-01 至该日(含)的数据;默认为数据中最新的日期({default_as_of:%Y-%m-%d})。")
+to_url("asof", None if as_of == default_as_of else as_of.isoformat())
 card = data(ranking.scorecard, as_of)
 rubric = card.rubric
 

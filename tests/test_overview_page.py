@@ -1,6 +1,7 @@
 """总览: plan-target cards, the county map and the timeline, checked against scoring and the marts; the page under AppTest."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import polars as pl
@@ -181,3 +182,15 @@ def test_a_dispute_type_filter_leaves_the_entry_rate_undefined_not_wrong(app, de
     assert _metric(at, "案件录入率").value == "—"
     assert sum("月报不分纠纷类型和组织类型" in i.value for i in at.info) == 2  # instead of the chart and the table
     assert all("录入率" not in d.value.columns for d in at.dataframe)
+
+
+def test_the_map_colouring_is_kept_in_the_url(app, demo_warehouse):
+    app.query_params["map"] = "entry_rate"
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="overview_metric").value == "entry_rate"
+    assert "人民调解案件录入率" in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    at.selectbox(key="overview_metric").set_value("total").run()
+    assert "map" not in at.query_params
+    at.selectbox(key="overview_metric").set_value("star_office").run()
+    assert at.query_params["map"] in ("star_office", ["star_office"])

@@ -92,6 +92,26 @@ def test_a_changed_as_of_date_rescores(page, demo_warehouse):
     assert moves["排名(6月30日)"].tolist() == [old[c.county] for c in card.counties]
 
 
+def test_the_as_of_date_is_kept_in_the_url_and_a_link_reproduces_it(page, demo_warehouse, monkeypatch):
+    at = page
+    at.date_input(key="r_as_of").set_value(CHANGED_DATE).run()
+    assert at.query_params["asof"] in (CHANGED_DATE.isoformat(), [CHANGED_DATE.isoformat()])
+    # a colleague opens the link: same date, same ranking, no widget warning
+    link = AppTest.from_file(ENTRY, default_timeout=120)
+    link.query_params.update(asof=CHANGED_DATE.isoformat(), county="211224")
+    link.switch_page(PAGE).run()
+    assert not link.exception and not link.warning
+    assert link.date_input(key="r_as_of").value == CHANGED_DATE
+    assert _table_ranks(_frame(link, "排名", "通报原因")) == _ranks(score(demo_warehouse, CHANGED_DATE))
+    assert link.query_params["county"] in ("211224", ["211224"])
+    # a date outside the campaign in a link falls back to the default
+    bad = AppTest.from_file(ENTRY, default_timeout=120)
+    bad.query_params["asof"] = "2022-01-01"
+    bad.switch_page(PAGE).run()
+    assert not bad.exception and bad.date_input(key="r_as_of").value == score(demo_warehouse).as_of
+    assert "asof" not in bad.query_params
+
+
 def test_what_if_weights_rerank_like_a_rubric_with_those_weights(page, demo_warehouse):
     at = page
     assert not at.warning  # the default weights sum to 100
