@@ -90,8 +90,8 @@ def notice_in_short(card: Scorecard, c) -> str:
     """The 通报 reasons as names only (the full sentences are on 考评排名): the plan targets missed, the
     deductions with their counts."""
     missed = [r.name for r in c.indicators.values() if r.plan_target and r.below_target()]
-    deducted = [f"{card.rubric.deductions[k].name}{n}起/人" for k, n in c.deduction_counts.items()
-                if n and c.deductions.get(k)]
+    deducted = [f"{card.rubric.deductions[k].name} {n} {'人' if k == 'lost_contact' else '起'}"  # as scoring words it
+                for k, n in c.deduction_counts.items() if n and c.deductions.get(k)]
     return ";".join(filter(None, ["、".join(missed), ("扣分:" + "、".join(deducted)) if deducted else ""]))
 
 
