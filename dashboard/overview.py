@@ -181,8 +181,10 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
             y=["阶段"], x=[days * 86_400_000], base=[_ms(start)], orientation="h", name=name, marker_color=colour,
             showlegend=False, hovertemplate=f"{name}<br>{start:%m月%d日}至{end:%m月%d日}<extra></extra>"))
         short = days < 40
-        fig.add_annotation(x=_ms(start if short else start + (end - start) / 2), xanchor="left" if short else "center",
-                           y="阶段", yshift=22, text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})", showarrow=False,
+        last = end == PHASES[-1][2]  # anchored at its end, or it runs past the axis
+        fig.add_annotation(x=_ms(end if last else start if short else start + (end - start) / 2),
+                           xanchor="right" if last else "left" if short else "center",
+                           y="阶段", yshift=38, text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})", showarrow=False,
                            font={"size": 12})
     if not ms.is_empty():
         # milestones due on the same day share one diamond (two fall on 06-20)
