@@ -8,6 +8,7 @@ the page can say so.
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -104,6 +105,11 @@ class Filters:
         if end < start:
             start, end = CAMPAIGN_START, CAMPAIGN_END
         return cls(counties, start, end, townships, values("dispute_types"), values("org_types"))
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the period's last month."""
+        return date(self.end.year, self.end.month, calendar.monthrange(self.end.year, self.end.month)[1])
 
     def period_label(self) -> str:
         return f"{month_label(self.start)}至{month_label(self.end)}"

@@ -79,8 +79,6 @@ def _sidebar_filters() -> Filters:
         state.update(f_counties=list(initial.counties), f_townships=list(initial.townships),
                      f_types=list(initial.dispute_types), f_orgs=list(initial.org_types),
                      f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"))
-    if "f_counties_next" in state:  # a county chosen on a page (the 总览 map) before the widget is drawn
-        state["f_counties"] = state.pop("f_counties_next")
     st.sidebar.header("筛选")
     st.sidebar.multiselect("区县", options=list(opts["counties"]), format_func=opts["counties"].get,
                            key="f_counties", placeholder="全部区县(可多选)", help="不选即为全市七个区县")
@@ -130,12 +128,6 @@ def to_url(url_key: str, text: str | None) -> None:
             del st.query_params[url_key]
     elif st.query_params.get(url_key) != text:
         st.query_params[url_key] = text
-
-
-def choose_county(code: str | None) -> None:
-    """Make `code` (or all counties, for None) the county filter of the whole app, and draw again."""
-    st.session_state["f_counties_next"] = [code] if code else []
-    st.rerun()
 
 
 def not_applied_note(f: Filters, *applied: str) -> None:

@@ -7,7 +7,7 @@ their denominators (the city as one unit), not the mean of county rates.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import AMBER, BLUE, FONT, GREEN, GREY, RED, _layout
+from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout
 from dashboard.db import PROJECT_DIR, query
 from dashboard.filters import Filters
 from warehouse.scoring import Scorecard
@@ -207,11 +207,5 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
     fig.update_xaxes(type="date", range=[_ms(date(2023, 2, 25)), _ms(date(2024, 1, 5))], tickformat="%m月",
                      dtick="M1", title_text="2023年(月)")
     fig.update_yaxes(title_text="阶段与节点", categoryorder="array", categoryarray=["报送节点", "阶段"])
-    fig.update_layout(barmode="overlay", font={"family": FONT})
+    fig.update_layout(barmode="overlay")
     return _layout(fig, title, height=260)
-
-
-def end_of(f: Filters) -> date:
-    """The last day of the filter's last month."""
-    nxt = date(f.end.year + f.end.month // 12, f.end.month % 12 + 1, 1)
-    return nxt - timedelta(days=1)

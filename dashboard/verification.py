@@ -6,7 +6,6 @@ is the end of the chosen period or the latest data date, whichever is earlier.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,8 +25,7 @@ def as_of(f: Filters, path: Path | None = None) -> date:
     """The end of the chosen period or the latest data date, whichever is earlier."""
     from dashboard.ranking import default_as_of
 
-    end = date(f.end.year, f.end.month, calendar.monthrange(f.end.year, f.end.month)[1])
-    return min(end, default_as_of(path))
+    return min(f.last_day, default_as_of(path))
 
 
 def _task_where(f: Filters, cutoff: date) -> tuple[str, dict]:

@@ -1,7 +1,7 @@
 """总览: is the city on track for the campaign plan's targets and deadlines, and which counties lag?"""
 import streamlit as st
 
-from dashboard import charts, queries, ranking
+from dashboard import charts, queries, ranking, verification
 from dashboard import overview as ov
 from dashboard.definitions import DEFINITIONS
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
@@ -11,7 +11,7 @@ f = filters()
 st.title("总览")
 st.caption(f"专项行动方案各项目标是否达到、哪些区县落后、时间节点是否按期 · {f.period_label()}")
 
-as_of = min(ov.end_of(f), data(ranking.default_as_of))
+as_of = data(verification.as_of, f)  # the period's last day or the latest data date, as on every page
 card = data(ranking.scorecard, as_of)
 names = dict(data(queries.counties).iter_rows())
 scope = "、".join(names[c] for c in f.counties) if f.counties else "全市"

@@ -118,8 +118,8 @@ def test_a_value_just_under_its_target_is_not_rounded_up_to_it():
 
 
 def test_end_of_month():
-    assert ov.end_of(Filters(end=date(2023, 12, 1))) == date(2023, 12, 31)
-    assert ov.end_of(Filters(end=date(2023, 2, 1))) == date(2023, 2, 28)
+    assert Filters(end=date(2023, 12, 1)).last_day == date(2023, 12, 31)
+    assert Filters(end=date(2023, 2, 1)).last_day == date(2023, 2, 28)
 
 
 # --- the page ---------------------------------------------------------------------------------------------------
