@@ -558,7 +558,7 @@ def test_json_shape_and_load(tmp_path):
         reader.close()
     assert path.stat().st_mtime_ns == mtime                            # opened read-only
     assert data["as_of"] == "2023-06-30"
-    assert data["load"] == {"run_id": "run-2", "finished_at": "2024-01-02T02:30:05"}
+    assert data["load"] == {"run_id": "run-2", "finished_at": "2024-01-02T10:30:05+08:00"}  # UTC stored, Beijing shown
     assert [c["rank"] for c in data["counties"]] == sorted(c["rank"] for c in data["counties"])
     qinghe = next(c for c in data["counties"] if c["county_code"] == QINGHE)
     assert set(qinghe) >= {"county_code", "county", "rank", "total", "notice", "notice_reasons", "indicators",

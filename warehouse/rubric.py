@@ -1,13 +1,16 @@
 """The scoring rubric: weights, targets, deadlines and deductions, read from a TOML file.
 
 The defaults of scoring.md ship as `warehouse/rubric.toml`; the bureau may edit it or pass its own
-file (`--rubric`). A file is validated whole on load: unknown keys, missing indicators or
+file (`--rubric`, or `RUBRIC_PATH` for the dashboard: `rubric_in_force()`). Every target, deadline, window,
+campaign date and point value the product uses comes from the rubric in force; none is written in code or SQL. A file is validated whole on load: unknown keys, missing indicators or
 parameters, wrong types, negative weights, targets outside 0–1 and the like are refused with a
 `RubricError` whose message names every offending key; weights that do not sum to 100 only give
 a warning (`Rubric.warnings`, also issued through `warnings.warn`).
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -16,7 +19,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from etl.contract import COUNTY_SUBMISSION
+
 DEFAULT_PATH = Path(__file__).resolve().parent / "rubric.toml"
+ENV_VAR = "RUBRIC_PATH"
 
 # key -> (indicator name, the parameters besides weight/target/plan_target with their kinds)
 INDICATORS: dict[str, tuple[str, dict[str, str]]] = {
@@ -44,8 +50,8 @@ DEDUCTIONS: dict[str, tuple[str, bool]] = {
 }
 DEDUCTION_NAMES = {k: v[0] for k, v in DEDUCTIONS.items()}
 
-MILESTONE_NAMES = ("工作专班及落实举措", "司法所创建计划", "星级司法所佐证材料", "县级调处化解中心建成",
-                   "乡镇中心挂牌运行", "专项行动书面总结")
+# the six 报送事项 of the 工作报送台账, as the export contract names them; their due dates are the rubric's
+MILESTONE_NAMES = COUNTY_SUBMISSION.column("报送事项").enum
 
 
 class RubricError(ValueError):
@@ -84,19 +90,47 @@ class DeductionRule:
 
 
 @dataclass(frozen=True)
+class Phase:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
 class Rubric:
     indicators: dict[str, IndicatorRule]
     milestones: dict[str, date]
     deductions: dict[str, DeductionRule]
     source: str = "默认(warehouse/rubric.toml)"
     warnings: tuple[str, ...] = ()
+    campaign_start: date = date.min          # the campaign period; every as-of date lies within it
+    campaign_end: date = date.max
+    phases: tuple[Phase, ...] = ()
+    name: str = ""                           # what the bureau calls this rubric (its file name when unnamed)
+    fingerprint: str = ""                    # the first 8 hex digits of the file's SHA-256: which version is in force
 
     def param(self, indicator: str, name: str) -> Any:
         return self.indicators[indicator].params[name]
 
+    @property
+    def label(self) -> str:
+        """Name and short hash, as the sidebar and the downloads show which rubric is in force."""
+        return f"{self.name} · {self.fingerprint}" if self.fingerprint else self.name
+
+    def campaign_months(self) -> list[date]:
+        """The first day of every month of the campaign."""
+        months, m = [], self.campaign_start.replace(day=1)
+        while m <= self.campaign_end:
+            months.append(m)
+            m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        return months
+
     def to_json(self) -> dict:
         return {
-            "source": self.source,
+            "name": self.name, "fingerprint": self.fingerprint, "source": self.source,
+            "campaign": {"start": self.campaign_start.isoformat(), "end": self.campaign_end.isoformat(),
+                         "phases": [{"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat()}
+                                    for p in self.phases]},
             "indicators": {k: {"name": r.name, "weight": r.weight, "target": r.target, "plan_target": r.plan_target,
                                **{p: (v.isoformat() if isinstance(v, date) else v) for p, v in r.params.items()}}
                            for k, r in self.indicators.items()},
@@ -111,37 +145,79 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     p = Path(path) if path is not None else DEFAULT_PATH
     source = "默认(warehouse/rubric.toml)" if path is None else str(p)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        raw = p.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         raise RubricError([f"文件不存在:{p}"], source) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RubricError(["文件不是 UTF-8 编码的文本"], source) from None
-    return parse_rubric(text, source)
+    return parse_rubric(text, source, default_name=p.stem)
+
+
+_LOADED: dict[tuple, Rubric] = {}
+
+
+def _cached_load(path: Path | None) -> Rubric:
+    """load_rubric, once per version of the file (path, size, modification time): an edited file is read again."""
+    p = path or DEFAULT_PATH
+    try:
+        st = p.stat()
+        stamp = (str(p), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return load_rubric(path)          # raises the RubricError naming the missing file
+    if stamp not in _LOADED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warnings stay on the Rubric (Rubric.warnings) for the caller
+            _LOADED[stamp] = load_rubric(path)
+    return _LOADED[stamp]
 
 
 def default_rubric() -> Rubric:
-    return load_rubric(None)
+    """The shipped warehouse/rubric.toml."""
+    return _cached_load(None)
 
 
-def parse_rubric(text: str, source: str = "") -> Rubric:
+def rubric_path() -> Path | None:
+    """The rubric file the deployment names with RUBRIC_PATH (None: the shipped default)."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    return Path(value) if value else None
+
+
+def rubric_in_force() -> Rubric:
+    """The rubric every page, download and score uses: RUBRIC_PATH when set, else the shipped default.
+    A file that fails validation raises RubricError with every problem, so nothing is scored by a broken rubric."""
+    return _cached_load(rubric_path())
+
+
+def parse_rubric(text: str, source: str = "", default_name: str = "") -> Rubric:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError([f"TOML 格式错误:{exc}"], source) from None
-    return rubric_from_dict(data, source)
+    fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return rubric_from_dict(data, source, fingerprint=fingerprint, default_name=default_name)
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def rubric_from_dict(data: dict, source: str = "") -> Rubric:
+TOP_LEVEL = ("name", "campaign", "indicators", "milestones", "deductions")
+
+
+def rubric_from_dict(data: dict, source: str = "", fingerprint: str = "", default_name: str = "") -> Rubric:
     """Validate a parsed rubric; every problem found is reported at once, each naming its key."""
     problems: list[str] = []
 
     for key in data:
-        if key not in ("indicators", "milestones", "deductions"):
-            problems.append(f"{key}:未知的配置项(只允许 indicators、milestones、deductions)")
+        if key not in TOP_LEVEL:
+            problems.append(f"{key}:未知的配置项(只允许 {'、'.join(TOP_LEVEL)})")
+    title = data.get("name", default_name or "考评细则")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(f"name:细则名称应为非空文字,实际为 {title!r}")
+        title = default_name
+    start, end, phases = _campaign(data.get("campaign"), problems)
 
     # --- indicators -------------------------------------------------------------------------------------------
     indicators: dict[str, IndicatorRule] = {}
@@ -221,6 +297,10 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
         if ok:
             deductions[key] = DeductionRule(key, name, entry["points"], entry.get("cap") if capped else None)
 
+    for key, due in milestones.items():
+        if start and end and not start <= due <= end:
+            problems.append(f"milestones.{key}:截止日期 {due} 不在专项行动期间({start} 至 {end})内")
+
     if problems:
         raise RubricError(problems, source)
 
@@ -230,7 +310,56 @@ def rubric_from_dict(data: dict, source: str = "") -> Rubric:
         notes.append(f"十二项指标权重之和为 {float(total):g},不是 100(总分满分随之改变)")
     for note in notes:
         warnings.warn(f"考评细则 {source}:{note}", stacklevel=3)
-    return Rubric(indicators, milestones, deductions, source or "(未命名)", tuple(notes))
+    return Rubric(indicators, milestones, deductions, source or "(未命名)", tuple(notes), start, end, phases,
+                  title.strip(), fingerprint)
+
+
+def _campaign(section: Any, problems: list[str]) -> tuple[date | None, date | None, tuple[Phase, ...]]:
+    """[campaign] start, end and its [[campaign.phases]], each checked; (None, None, ()) when unusable."""
+    if not isinstance(section, dict):
+        problems.append("campaign:缺少专项行动期间([campaign] start、end 与各阶段 [[campaign.phases]])")
+        return None, None, ()
+    for k in section:
+        if k not in ("start", "end", "phases"):
+            problems.append(f"campaign.{k}:未知的配置项(可用:start、end、phases)")
+    start, end = section.get("start"), section.get("end")
+    for k, v in (("start", start), ("end", end)):
+        msg = _check_param("date", v)
+        if msg:
+            problems.append(f"campaign.{k}:{msg}")
+    if _check_param("date", start) or _check_param("date", end):
+        return None, None, ()
+    if start > end:
+        problems.append(f"campaign.end:结束日期 {end} 早于开始日期 {start}")
+        return None, None, ()
+    phases, raw = [], section.get("phases", [])
+    if not isinstance(raw, list) or not raw:
+        problems.append("campaign.phases:至少写一个阶段([[campaign.phases]],含 name、start、end)")
+        raw = []
+    for i, p in enumerate(raw, 1):
+        where = f"campaign.phases[{i}]"
+        if not isinstance(p, dict):
+            problems.append(f"{where}:应为一个表([[campaign.phases]])")
+            continue
+        found = len(problems)
+        for k in p:
+            if k not in ("name", "start", "end"):
+                problems.append(f"{where}.{k}:未知的配置项(可用:name、start、end)")
+        if not isinstance(p.get("name"), str) or not p["name"].strip():
+            problems.append(f"{where}.name:阶段名称应为非空文字")
+        for k in ("start", "end"):
+            msg = _check_param("date", p.get(k))
+            if msg:
+                problems.append(f"{where}.{k}:{msg}")
+        if len(problems) > found:
+            continue
+        if not start <= p["start"] <= p["end"] <= end:
+            problems.append(f"{where}:阶段 {p['start']} 至 {p['end']} 应在专项行动期间({start} 至 {end})内,且开始不晚于结束")
+        elif phases and p["start"] <= phases[-1].end:
+            problems.append(f"{where}:阶段开始日期 {p['start']} 应晚于上一阶段的结束日期 {phases[-1].end}")
+        else:
+            phases.append(Phase(p["name"].strip(), p["start"], p["end"]))
+    return start, end, tuple(phases)
 
 
 def _tables(data: dict, section_name: str, known: dict[str, str], kind: str, missing_section: str,

@@ -1,10 +1,11 @@
 """Year-end scoring of the seven counties, exactly as /work/shared/spec/scoring.md defines it.
 
-Each indicator and deduction is one SQL file in `warehouse/sql/scoring/` that lists, per county, the records it
-counts (`in_numerator`, `in_denominator`, `num_amount`, `den_amount`, plus the columns that identify the record);
-the same file feeds the score (summed here per county) and the drill-down (`warehouse.trace`), so every number is
-the sum of the records behind it. The files run on demand against the published warehouse, parameterised by the
-as-of date and the rubric (`warehouse/rubric.toml`), so any as-of date and any rubric score without a reload.
+Each indicator and deduction is one SQL file in `warehouse/sql/scoring/` that lists the records it counts; the
+score is those records summed per county (`warehouse.metrics.totals`), the drill-down is the records themselves
+(`warehouse.trace`), and every page's figure is the same records cut and summed at its own grain — one definition
+of every number. The files run on demand against the published warehouse, parameterised by the as-of date and the
+rubric in force (`warehouse.rubric.rubric_in_force()`: RUBRIC_PATH, or the shipped `warehouse/rubric.toml`), so
+any as-of date and any rubric score without a reload.
 
 This module assembles the result: points (weight × min(1, value ÷ target); #6 weight × value), the special cases
 of a zero denominator and of values above 1, rounding to 2 decimals, the deductions, the total floored at 0,
@@ -16,118 +17,42 @@ competition ranking (1, 2, 2, 4) and the 通报 flag with its reasons. Arithmeti
 from __future__ import annotations
 
 import math
-import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterable
 
 import duckdb
 import polars as pl
 
-from warehouse.rubric import DEDUCTIONS, INDICATORS, Rubric, default_rubric
+from warehouse import metrics
+from warehouse.metrics import (DEDUCTION_KEYS, INDICATOR_KEYS, PARTS, Cut, ScoringError, connect,  # noqa: F401
+                               run_sql, sql_text)
+from warehouse.rubric import IndicatorRule, Rubric, rubric_in_force
 
-SQL_DIR = Path(__file__).resolve().parent / "sql" / "scoring"
-CAMPAIGN_START, CAMPAIGN_END = date(2023, 3, 1), date(2023, 12, 31)
-INDICATOR_KEYS = tuple(INDICATORS)
-DEDUCTION_KEYS = tuple(DEDUCTIONS)
 # A zero denominator gives 0 points and a data-gap mark for these; full points (不适用) for the others.
 ZERO_DENOMINATOR_IS_GAP = ("entry_rate", "app_registration_rate")
 NOT_APPLICABLE, DATA_GAP, DATA_PROBLEM = "不适用", "数据缺失", "数据异常"
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_COMMENT = re.compile(r"--[^\n]*")
+BEIJING = timedelta(hours=8)  # the warehouse records load times in UTC; people read Beijing time
 
 
-class ScoringError(ValueError):
-    pass
-
-
-# --- connections and SQL ---------------------------------------------------------------------------------------
-
-@contextmanager
-def connect(source: str | Path | duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse: the one given, or an in-memory DuckDB that ATTACHes the file READ_ONLY
-    (so scoring runs while the dashboard reads, and never changes the file)."""
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        yield source
-        return
-    path = Path(source)
-    if not path.is_file():
-        raise ScoringError(f"数据仓库文件不存在:{path}")
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS wh (READ_ONLY)")
-        con.execute("USE wh")
-        yield con
-    finally:
-        con.close()
-
-
-def sql_text(name: str) -> str:
-    """The statement of sql/scoring/<name>.sql without its comments (which may mention $names)."""
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return _COMMENT.sub("", text).strip().rstrip(";")
-
-
-def sql_params(rubric: Rubric, as_of: date) -> dict[str, Any]:
+def sql_params(rubric: Rubric, as_of: date) -> dict:
     """Every value the scoring SQL may name ($name), from the as-of date and the rubric."""
-    p = {name: value for rule in rubric.indicators.values() for name, value in rule.params.items()}
-    p.update(as_of=as_of, period_start=CAMPAIGN_START, campaign_end=CAMPAIGN_END,
-             milestone_names=list(rubric.milestones), milestone_dues=list(rubric.milestones.values()))
-    return p
+    return metrics.params(rubric, as_of)
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Execute with exactly the parameters the SQL names (DuckDB refuses unused ones)."""
-    return con.execute(sql, _used_params(sql, params))
+def default_as_of(con: duckdb.DuckDBPyConnection, rubric: Rubric | None = None) -> date:
+    """The latest event date in the data within the campaign of the rubric (in force, unless given)."""
+    return metrics.latest_data_date(con, rubric or rubric_in_force())
 
 
-def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    used = set(_PARAM.findall(sql))
-    missing = used - set(params)
-    if missing:
-        raise ScoringError(f"SQL 参数未提供:{', '.join(sorted(missing))}")
-    return {k: params[k] for k in used}
-
-
-def run_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-    """As run_sql, the result as a polars frame."""
-    return con.sql(sql, params=_used_params(sql, params)).pl()
-
-
-def records(con: duckdb.DuckDBPyConnection, key: str, params: dict[str, Any]) -> pl.DataFrame:
-    """Every record the indicator or deduction `key` counts, for all counties (see warehouse.trace)."""
-    return run_frame(con, f"SELECT * FROM ({sql_text(key)}) ORDER BY county_code, record_type, record_id", params)
-
-
-def _aggregate(con: duckdb.DuckDBPyConnection, key: str, params: dict[str, Any]) -> dict[tuple[str, str | None], tuple]:
-    """(county_code, part) -> (numerator, denominator) summed over the indicator's records."""
-    part = "part" if key == "center_build" else "CAST(NULL AS VARCHAR)"
-    sql = f"""SELECT county_code, {part} AS part,
-                     CAST(coalesce(sum(num_amount) FILTER (WHERE in_numerator), 0) AS BIGINT) AS numerator,
-                     CAST(coalesce(sum(den_amount) FILTER (WHERE in_denominator), 0) AS BIGINT) AS denominator
-              FROM ({sql_text(key)}) WHERE county_code IS NOT NULL GROUP BY ALL"""
-    return {(c, p): (n, d) for c, p, n, d in run_sql(con, sql, params).fetchall()}
-
-
-def _deduction_counts(con: duckdb.DuckDBPyConnection, key: str, params: dict[str, Any]) -> dict[str, int]:
-    sql = f"SELECT county_code, count(*) FROM ({sql_text(key)}) WHERE county_code IS NOT NULL GROUP BY ALL"
-    return dict(run_sql(con, sql, params).fetchall())
-
-
-def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
-    """The latest event date in the data not after 2023-12-31 (see default_as_of.sql), kept within the campaign;
-    the campaign's last day when the warehouse holds no dated record."""
-    [(latest,)] = run_sql(con, sql_text("default_as_of"), {"campaign_end": CAMPAIGN_END}).fetchall()
-    if latest is None:
-        return CAMPAIGN_END
-    return max(CAMPAIGN_START, min(CAMPAIGN_END, latest))
+def check_as_of(as_of: date | str | None, rubric: Rubric | None = None) -> date | None:
+    return metrics.check_as_of(as_of, rubric or rubric_in_force())
 
 
 def latest_load(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The ETL run the warehouse was published by: meta.load_run's latest run."""
+    """The ETL run the warehouse was published by: meta.load_run's latest run, its finish in Beijing time."""
     try:
         rows = con.execute("SELECT run_id, finished_at FROM meta.load_run "
                            "ORDER BY finished_at DESC NULLS LAST, run_id DESC LIMIT 1").fetchall()
@@ -135,24 +60,10 @@ def latest_load(con: duckdb.DuckDBPyConnection) -> dict | None:
         return None
     if not rows:
         return None
-    row = rows[0]
-    finished = row[1].isoformat(timespec="seconds") if isinstance(row[1], datetime) else row[1]
-    return {"run_id": row[0], "finished_at": finished}
-
-
-def check_as_of(as_of: date | str | None) -> date | None:
-    if as_of is None:
-        return None
-    if isinstance(as_of, str):
-        try:
-            as_of = date.fromisoformat(as_of)
-        except ValueError:
-            raise ScoringError(f"截至日期格式应为 YYYY-MM-DD:{as_of!r}") from None
-    if isinstance(as_of, datetime):
-        as_of = as_of.date()
-    if not CAMPAIGN_START <= as_of <= CAMPAIGN_END:
-        raise ScoringError(f"截至日期 {as_of} 不在专项行动期间({CAMPAIGN_START} 至 {CAMPAIGN_END})内")
-    return as_of
+    run_id, finished = rows[0]
+    if isinstance(finished, datetime):
+        finished = (finished + BEIJING).isoformat(timespec="seconds") + "+08:00"
+    return {"run_id": run_id, "finished_at": finished}
 
 
 # --- points ----------------------------------------------------------------------------------------------------
@@ -243,6 +154,38 @@ def indicator_result(rule, numerator: int | Fraction, denominator: int,
                            DATA_PROBLEM if value > 1 else None, dict(parts or {}))
 
 
+def combined(rule: IndicatorRule, results: Iterable[IndicatorResult]) -> IndicatorResult:
+    """Several units' results as one unit (the city, or the chosen counties): Σ numerators ÷ Σ denominators, and for
+    a parted indicator (#6) the mean of the summed parts — never the mean of the units' rates."""
+    results = list(results)
+    if rule.key in PARTS:
+        parts = {p: (sum(r.parts.get(p, (0, 0))[0] for r in results), sum(r.parts.get(p, (0, 0))[1] for r in results))
+                 for p in PARTS[rule.key]}
+        return indicator_result(rule, 0, 0, parts)
+    return indicator_result(rule, sum((r.numerator for r in results), Fraction(0)),
+                            sum(r.denominator for r in results))
+
+
+def results_by(con: duckdb.DuckDBPyConnection, key: str, rubric: Rubric, as_of: date, by: tuple[str, ...] = (),
+               cut: Cut = metrics.EVERYTHING, record_type: str | None = None) -> dict[tuple, IndicatorResult]:
+    """Indicator `key`'s result per group `by` (a tuple of the group's values; () for one group over everything)
+    within `cut`, from the same records as the score. Raises metrics.NotCuttable for a cut the value cannot make."""
+    rule = rubric.indicators[key]
+    frame = metrics.totals(con, key, metrics.params(rubric, as_of), by, cut, record_type)
+    out: dict[tuple, IndicatorResult] = {}
+    groups: dict[tuple, dict] = {}
+    for row in frame.iter_rows(named=True):
+        groups.setdefault(tuple(row[c] for c in by), {})[row.get("part")] = (row["numerator"], row["denominator"])
+    if not by and not groups:
+        groups[()] = {}
+    for group, sums in groups.items():
+        if key in PARTS:
+            out[group] = indicator_result(rule, 0, 0, {p: sums.get(p, (0, 0)) for p in PARTS[key]})
+        else:
+            out[group] = indicator_result(rule, *sums.get(None, (0, 0)))
+    return out
+
+
 # --- the scorecard ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -308,31 +251,28 @@ class Scorecard:
 
 def score(source: str | Path | duckdb.DuckDBPyConnection, as_of: date | str | None = None,
           rubric: Rubric | None = None) -> Scorecard:
-    """Score every county at `as_of` (default: the latest date in the data) under `rubric` (default: the shipped
-    rubric.toml). `source` is a warehouse file (opened read-only) or an open connection with the marts."""
-    rubric = rubric or default_rubric()
-    as_of = check_as_of(as_of)
+    """Score every county at `as_of` (default: the latest date in the data) under `rubric` (default: the rubric in
+    force). `source` is a warehouse file (opened read-only) or an open connection with the marts."""
+    rubric = rubric or rubric_in_force()
+    as_of = metrics.check_as_of(as_of, rubric)
     with connect(source) as con:
-        as_of = as_of or default_as_of(con)
-        params = sql_params(rubric, as_of)
+        as_of = as_of or metrics.latest_data_date(con, rubric)
+        values = metrics.params(rubric, as_of)
         counties = con.execute("SELECT county_code, county FROM marts.dim_county ORDER BY county_code").fetchall()
-        sums = {key: _aggregate(con, key, params) for key in INDICATOR_KEYS}
-        counts = {key: _deduction_counts(con, key, params) for key in DEDUCTION_KEYS}
+        results = {key: results_by(con, key, rubric, as_of, ("county_code",)) for key in INDICATOR_KEYS}
+        counts = {key: dict(metrics.counts(con, key, values, ("county_code",)).iter_rows()) for key in DEDUCTION_KEYS}
         load = latest_load(con)
-    result = [county_score(code, name, rubric, sums, counts) for code, name in counties]
+    result = [county_score(code, name, rubric, results, counts) for code, name in counties]
     rank_counties(result)
     return Scorecard(as_of, load, rubric, result)
 
 
-def county_score(code: str, name: str, rubric: Rubric, sums: dict, counts: dict) -> CountyScore:
+def county_score(code: str, name: str, rubric: Rubric, results: dict, counts: dict) -> CountyScore:
     indicators = {}
     for key, rule in rubric.indicators.items():
-        if key == "center_build":
-            parts = {p: sums[key].get((code, p), (0, 0)) for p in ("county", "township")}
-            indicators[key] = indicator_result(rule, 0, 0, parts)
-        else:
-            n, d = sums[key].get((code, None), (0, 0))
-            indicators[key] = indicator_result(rule, n, d)
+        # a county with no record at all: its zero numerator and denominator
+        indicators[key] = results[key].get((code,)) or indicator_result(
+            rule, 0, 0, {p: (0, 0) for p in PARTS[key]} if key in PARTS else None)
     deduction_counts, deductions = {}, {}
     for key, rule in rubric.deductions.items():
         n = counts[key].get(code, 0)

@@ -16,11 +16,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.rubric import DEDUCTION_NAMES, INDICATOR_NAMES, Rubric, default_rubric
-from warehouse.scoring import (IndicatorResult, ScoringError, check_as_of, connect, default_as_of,
-                               indicator_result, run_frame, sql_params, sql_text)
+from warehouse import metrics
+from warehouse.metrics import Cut, ScoringError, connect
+from warehouse.rubric import DEDUCTION_NAMES, INDICATOR_NAMES, Rubric, rubric_in_force
+from warehouse.scoring import IndicatorResult, indicator_result
 
 _FLAGS = ("in_numerator", "in_denominator", "num_amount", "den_amount")
+_HIDDEN = ("township_code",)  # a cut column: the township's name says the same
 _ORDER = {"center_build": "part, record_id", "point_monthly_rate": "org_id, month",
           "timely_submission_rate": "record_type, milestone_no, township, month"}
 
@@ -43,7 +45,12 @@ COLUMN_LABELS = {
     "evidence_submitted_date": "佐证材料报送日期", "evidence_deadline": "佐证材料截止日期",
     "current_star_level": "现有星级", "applied_star_level": "申报星级", "acceptance_result": "验收结果",
     "released_date": "释放日期", "handover_method": "衔接方式", "handover_date": "衔接日期",
-    "assistance_status": "帮教情况", "milestone_no": "事项序号", "milestone": "报送事项", "due_date": "应报日期", "received": "已报送",
+    "assistance_status": "帮教情况", "milestone_no": "事项序号", "milestone": "报送事项", "due_date": "应报日期",
+    "received": "已报送", "status": "状态", "days_late": "逾期天数", "days_overdue": "超期天数",
+    "township_code": "乡镇(街道)代码", "part": "部分", "org_type": "组织类型", "dispute_category_code": "纠纷类型代码",
+    "dispute_category": "纠纷类型", "campaign_domain": "重点领域", "source": "纠纷来源", "has_full_time": "有专职调解员",
+    "plan_on_time": "创建计划按期", "evidence_on_time": "佐证材料按期", "short_staffed": "专职调解员不足",
+    "is_full_time": "专职",
     "done_date": "完成/报送日期", "employment_type": "专兼职", "annual_training_date": "年度培训日期",
     "occurred_date": "发生日期", "is_due_to_poor_dispute_work": "因排查化解不到位引发",
     "is_by_released_person_in_assistance": "刑释解矫人员帮教期内", "summary": "简要情况",
@@ -91,23 +98,22 @@ def trace(source: str | Path | duckdb.DuckDBPyConnection, county: str, key: str,
     """The records behind indicator or deduction `key` of `county` at `as_of` (default as in scoring.score)."""
     if key not in INDICATOR_NAMES and key not in DEDUCTION_NAMES:
         raise ScoringError(f"未知的指标或扣分项:{key}")
-    rubric = rubric or default_rubric()
-    as_of = check_as_of(as_of)
+    rubric = rubric or rubric_in_force()
+    as_of = metrics.check_as_of(as_of, rubric)
     with connect(source) as con:
-        as_of = as_of or default_as_of(con)
+        as_of = as_of or metrics.latest_data_date(con, rubric)
         code, name = resolve_county(con, county)
-        params = {**sql_params(rubric, as_of), "trace_county": code}
-        frame = run_frame(con, f"SELECT * FROM ({sql_text(key)}) WHERE county_code = $trace_county "
-                               f"ORDER BY {_ORDER.get(key, 'record_type, record_id')}", params)
+        frame = metrics.records(con, key, metrics.params(rubric, as_of), Cut(county_code=(code,)),
+                                order=_ORDER.get(key, "record_type, record_id"))
     if key in DEDUCTION_NAMES:
         return Trace(key, DEDUCTION_NAMES[key], code, name, as_of, frame, None, None, None, frame.height)
-    other = [c for c in frame.columns if c not in _FLAGS]
+    other = [c for c in frame.columns if c not in _FLAGS and c not in _HIDDEN]
     numerator = frame.filter(pl.col("in_numerator")).select(other + ["num_amount"])
     denominator = frame.filter(pl.col("in_denominator")).select(other + ["den_amount"])
     rule = rubric.indicators[key]
-    if key == "center_build":
+    if key in metrics.PARTS:
         parts = {p: (int(numerator.filter(pl.col("part") == p)["num_amount"].sum()),
-                     int(denominator.filter(pl.col("part") == p)["den_amount"].sum())) for p in ("county", "township")}
+                     int(denominator.filter(pl.col("part") == p)["den_amount"].sum())) for p in metrics.PARTS[key]}
         result = indicator_result(rule, 0, 0, parts)
     else:
         result = indicator_result(rule, int(numerator["num_amount"].sum()), int(denominator["den_amount"].sum()))

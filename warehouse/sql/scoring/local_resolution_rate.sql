@@ -1,9 +1,13 @@
 -- indicator 8 local_resolution_rate 矛盾不上交率
--- denominator: the county's closed cases (调解结果 调解成功, 调解不成功 or 终止调解) with 调解日期 in the period.
+-- cut by: township_code, month, dispute_category_code, org_type
+-- denominator: the county's closed cases (调解结果 调解成功, 调解不成功 or 终止调解) with 调解日期 in the period;
+--   month = the 调解 month.
 -- numerator: of those, 化解层级 村(社区) or 乡镇(街道).
-SELECT county_code, '人民调解案件' AS record_type, case_id AS record_id,
+SELECT county_code, township_code, CAST(date_trunc('month', mediated_date) AS DATE) AS month,
+       '人民调解案件' AS record_type, case_id AS record_id,
        resolution_level IN ('村(社区)', '乡镇(街道)') AS in_numerator, true AS in_denominator,
        1 AS num_amount, 1 AS den_amount,
-       township, org_name, accepted_date, mediated_date, outcome, resolution_level
+       township, org_name, org_type, dispute_category_code, dispute_category, campaign_domain, source,
+       accepted_date, mediated_date, outcome, resolution_level
 FROM marts.cases
 WHERE outcome IN ('调解成功', '调解不成功', '终止调解') AND mediated_date BETWEEN $period_start AND $as_of
