@@ -6,6 +6,8 @@ import numbers
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.definitions import pct
+
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 RED, GREEN, GREY, BLUE, AMBER = "#c0392b", "#2e7d32", "#9e9e9e", "#1f5fa8", "#e69100"
 
@@ -47,6 +49,34 @@ def reference_line(fig: go.Figure, y: float, label: str) -> None:
                        font={"color": RED})
 
 
+INCOMPLETE = "(未完)"
+
+
+def month_labels(months, complete=None) -> list[str]:
+    """'5月' on a chart axis (the year in the axis title), '12月(未完)' for a month whose figures are not all in yet
+    (not over, its reports not yet due or not all received): it must not read as a drop."""
+    complete = [True] * len(months) if complete is None else list(complete)
+    return [f"{m.month}月" + ("" if ok else INCOMPLETE) for m, ok in zip(months, complete)]
+
+
+def month_axis_title(months, what: str) -> str:
+    years = sorted({m.year for m in months})
+    return f"{what}({'、'.join(f'{y}年' for y in years)})" if years else what
+
+
+def mark_incomplete(fig: go.Figure, complete) -> go.Figure:
+    """Fade the bars of incomplete months and say why in the subtitle."""
+    complete = list(complete)
+    if all(complete):
+        return fig
+    for trace in fig.data:
+        if trace.type == "bar":
+            trace.marker.opacity = [1.0 if ok else 0.4 for ok in complete]
+    fig.update_layout(title_subtitle={"text": f"标注“{INCOMPLETE}”的月份尚未结束、月报未到期或未报齐,数字还会增加",
+                                      "font": {"color": GREY, "size": 11}}, margin={"t": 70})
+    return fig
+
+
 def empty(title: str, message: str = "当前筛选条件下没有数据") -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": GREY})
@@ -74,7 +104,7 @@ def monthly_trend(frame: pl.DataFrame) -> go.Figure:
     title = "各月案件趋势(件)"
     if frame.is_empty() or not (frame["系统录入案件数"].sum() or (frame["月报受理案件数"].fill_null(0).sum())):
         return empty(title)
-    months = [f"{d.month}月" for d in frame["月份"]]
+    months = month_labels(frame["月份"], frame["完整"])
     fig = go.Figure([
         go.Bar(x=months, y=frame["系统录入案件数"], name="系统录入案件数", marker_color=BLUE,
                hovertemplate="%{x}<br>系统录入:%{y:,} 件<extra></extra>"),
@@ -84,13 +114,13 @@ def monthly_trend(frame: pl.DataFrame) -> go.Figure:
                    line={"color": AMBER, "width": 3}, hovertemplate="%{x}<br>月报受理:%{y:,} 件<extra></extra>"),
     ])
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="受理月份(2023年)")
+    fig.update_xaxes(title_text=month_axis_title(frame["月份"], "受理月份"))
     fig.update_yaxes(title_text="案件数(件)", tickformat=",d")
-    return _layout(fig, title)
+    return mark_incomplete(_layout(fig, title), frame["完整"])
 
 
 def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
-    title = f"各区县人民调解案件录入率(目标 ≥ {target:.0%})"
+    title = f"各区县人民调解案件录入率(目标 ≥ {pct(target)})"
     frame = frame.filter(pl.col("录入率").is_not_null())
     if frame.is_empty():
         return empty(title)
@@ -101,7 +131,7 @@ def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
         customdata=frame.select("系统录入案件数", "月报受理案件数", "状态").rows(),
         hovertemplate="%{x}<br>录入率:%{y:.1%}<br>系统录入:%{customdata[0]:,} 件"
                       "<br>月报受理:%{customdata[1]:,} 件<br>%{customdata[2]}<extra></extra>", cliponaxis=False))
-    reference_line(fig, target, f"目标<br>{target:.0%}")
+    reference_line(fig, target, f"目标<br>{pct(target)}")
     top = max(1.1, float(frame["录入率"].max()) + 0.1)
     fig.update_yaxes(title_text="录入率(%)", tickformat=".0%", range=[0, top])
     fig.update_xaxes(title_text="区县")

@@ -1,19 +1,23 @@
 """The filters shared by every page, and their form in the URL.
 
-?county=211224,211282&township=211224101&type=02&org=村(居)民评理说事点&from=2023-03&to=2023-12
+?county=211224,211282&township=211224101&type=02&org=村(居)民评理说事点&from=2023-03&to=2023-12&asof=2023-06-20
 
 Each page's queries say which filters apply to their data (a risk report has no dispute type);
 `Filters.sql` adds only the clauses whose column is given, and `not_applied` names the rest so
-the page can say so.
+the page can say so. `Filters.cut` is the same choice for the campaign's metrics (warehouse.metrics).
+
+The period's months and its as-of date are one clock for every page: the as-of date is the day chosen
+(`asof`), or else the last day of the period's last month — kept, by the pages, no later than the latest
+date in the data (dashboard.metrics.as_of). The campaign's months come from the rubric in force.
 """
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-CAMPAIGN_START = date(2023, 3, 1)
-CAMPAIGN_END = date(2023, 12, 1)   # the last campaign month, as its first day
+from warehouse.metrics import Cut
+from warehouse.rubric import Rubric, rubric_in_force
 
 # filter field → (URL parameter, label shown to the user)
 DIMENSIONS = {
@@ -22,33 +26,56 @@ DIMENSIONS = {
     "dispute_types": ("type", "纠纷类型"),
     "org_types": ("org", "组织类型"),
 }
+# filter field → the record column of the campaign's metrics it cuts
+CUT_COLUMNS = {"counties": "county_code", "townships": "township_code", "dispute_types": "dispute_category_code",
+               "org_types": "org_type"}
 
 
-def campaign_months() -> list[date]:
-    return [date(2023, m, 1) for m in range(CAMPAIGN_START.month, CAMPAIGN_END.month + 1)]
+def campaign_months(rubric: Rubric | None = None) -> list[date]:
+    """The first day of each month of the campaign (of the rubric in force unless given)."""
+    return (rubric or rubric_in_force()).campaign_months()
 
 
 def month_label(d: date) -> str:
     return f"{d.year}年{d.month}月"
 
 
-def _parse_month(text: str | None, default: date) -> date:
+def month_end(d: date) -> date:
+    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+
+
+def _parse_month(text: str | None, months: list[date]) -> date | None:
     try:
         y, m = (int(p) for p in (text or "").split("-"))
         d = date(y, m, 1)
     except ValueError:
-        return default
-    return d if d in campaign_months() else default
+        return None
+    return d if d in months else None
+
+
+def _parse_day(text: str | None, rubric: Rubric) -> date | None:
+    try:
+        d = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return d if rubric.campaign_start <= d <= rubric.campaign_end else None
 
 
 @dataclass(frozen=True)
 class Filters:
     counties: tuple[str, ...] = ()          # county codes; empty means all seven
-    start: date = CAMPAIGN_START            # first month, inclusive
-    end: date = CAMPAIGN_END                # last month, inclusive
+    start: date | None = None               # first month, inclusive (None: the campaign's first)
+    end: date | None = None                 # last month, inclusive (None: the campaign's last)
     townships: tuple[str, ...] = ()         # township codes; empty means all
     dispute_types: tuple[str, ...] = ()     # dispute category codes (top level of the catalogue, "02" 邻里纠纷)
     org_types: tuple[str, ...] = ()         # 调解组织类型 as in the contract
+    asof: date | None = None                # a day chosen as the as-of date (in the last month); None: its last day
+    rejected: tuple[str, ...] = field(default=(), compare=False)  # URL values refused, for the page to say so
+
+    def __post_init__(self) -> None:
+        months = campaign_months()
+        object.__setattr__(self, "start", self.start or months[0])
+        object.__setattr__(self, "end", self.end or months[-1])
 
     def sql(self, county_col: str = "county_code", month_col: str | None = "month", *,
             township_col: str | None = None, dispute_col: str | None = None,
@@ -70,46 +97,80 @@ class Filters:
             params.update(start=self.start, end=self.end)
         return " AND ".join(clauses), params
 
+    def cut(self, *fields: str, months: bool = True) -> Cut:
+        """The choice as a cut of the campaign's metrics: the county always, the other fields named (default all),
+        and the period's months unless `months` is False (a value cumulated since the campaign began)."""
+        chosen = fields or tuple(CUT_COLUMNS)
+        return Cut(**{column: getattr(self, f) for f, column in CUT_COLUMNS.items() if f == "counties" or f in chosen},
+                   months=(self.start, self.end) if months else None)
+
     def not_applied(self, *applied: str) -> list[str]:
         """Labels of the filters that are set but that a page's data cannot be cut by."""
         return [DIMENSIONS[field][1] for field in ("townships", "dispute_types", "org_types")
                 if getattr(self, field) and field not in applied]
 
+    @property
+    def last_day(self) -> date:
+        """The as-of day of the period: the day chosen, else the last day of its last month."""
+        return self.asof or month_end(self.end)
+
     def to_params(self) -> dict[str, str]:
         params = {}
-        for field, (key, _) in DIMENSIONS.items():
-            if getattr(self, field):
-                params[key] = ",".join(getattr(self, field))
-        if self.start != CAMPAIGN_START:
+        for field_name, (key, _) in DIMENSIONS.items():
+            if getattr(self, field_name):
+                params[key] = ",".join(getattr(self, field_name))
+        months = campaign_months()
+        if self.start != months[0]:
             params["from"] = self.start.strftime("%Y-%m")
-        if self.end != CAMPAIGN_END:
+        if self.end != months[-1]:
             params["to"] = self.end.strftime("%Y-%m")
+        if self.asof:
+            params["asof"] = self.asof.isoformat()
         return params
 
     @classmethod
     def from_params(cls, params: dict, known_counties: set[str], known: dict[str, set[str]] | None = None,
                     township_county: dict[str, str] | None = None) -> "Filters":
-        """Filters from a URL; unknown values are dropped, townships outside the chosen counties too."""
+        """Filters from a URL. A value that names nothing known (a county code that does not exist, a month
+        outside the campaign, a period that ends before it starts) is dropped and listed in `rejected`, so the
+        page can say so instead of silently showing something else; townships outside the chosen counties too."""
+        rubric = rubric_in_force()
+        months = rubric.campaign_months()
         known = {"counties": known_counties, **(known or {})}
+        rejected: list[str] = []
 
-        def values(field: str) -> tuple[str, ...]:
-            key = DIMENSIONS[field][0]
-            return tuple(v for v in (params.get(key) or "").split(",") if v in known.get(field, ()))
+        def values(field_name: str) -> tuple[str, ...]:
+            key, label = DIMENSIONS[field_name]
+            given = [v for v in (params.get(key) or "").split(",") if v]
+            bad = [v for v in given if v not in known.get(field_name, ())]
+            rejected.extend(f"{label}“{v}”" for v in bad)
+            return tuple(v for v in given if v not in bad)
 
         counties = values("counties")
         townships = values("townships")
         if counties and township_county:
-            townships = tuple(t for t in townships if township_county.get(t) in counties)
-        start = _parse_month(params.get("from"), CAMPAIGN_START)
-        end = _parse_month(params.get("to"), CAMPAIGN_END)
-        if end < start:
-            start, end = CAMPAIGN_START, CAMPAIGN_END
-        return cls(counties, start, end, townships, values("dispute_types"), values("org_types"))
-
-    @property
-    def last_day(self) -> date:
-        """The last day of the period's last month."""
-        return date(self.end.year, self.end.month, calendar.monthrange(self.end.year, self.end.month)[1])
+            outside = [t for t in townships if township_county.get(t) not in counties]
+            rejected.extend(f"乡镇(街道)“{t}”(不在所选区县内)" for t in outside)
+            townships = tuple(t for t in townships if t not in outside)
+        start = end = asof = None
+        for key, label in (("from", "起始月份"), ("to", "结束月份")):
+            if params.get(key):
+                month = _parse_month(params[key], months)
+                if month is None:
+                    rejected.append(f"{label}“{params[key]}”")
+                start, end = (month, end) if key == "from" else (start, month)
+        if params.get("asof"):
+            asof = _parse_day(params["asof"], rubric)
+            if asof is None:
+                rejected.append(f"截至日期“{params['asof']}”")
+            else:
+                end = asof.replace(day=1)  # the as-of day lies in the period's last month
+        if start and end and end < start:
+            rejected.append(f"期间“{start:%Y-%m} 至 {end:%Y-%m}”(结束早于开始)")
+            start = end = asof = None
+        return cls(counties, start, end, townships, values("dispute_types"), values("org_types"), asof,
+                   tuple(rejected))
 
     def period_label(self) -> str:
-        return f"{month_label(self.start)}至{month_label(self.end)}"
+        label = f"{month_label(self.start)}至{month_label(self.end)}"
+        return label + (f"(截至{self.asof.month}月{self.asof.day}日)" if self.asof else "")

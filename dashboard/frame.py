@@ -13,9 +13,10 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from dashboard import db, queries
-from dashboard.definitions import DEFINITIONS
+from dashboard import db, metrics, queries
+from dashboard.definitions import definitions
 from dashboard.filters import DIMENSIONS, Filters, campaign_months, month_label
+from warehouse.rubric import RubricError, rubric_in_force, rubric_path
 
 PAGES = [  # file in pages/, title, icon, url path
     ("overview.py", "总览", ":material/dashboard:", "overview"),
@@ -30,14 +31,15 @@ BEIJING = timedelta(hours=8)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(module: str, name: str, version: str, *args: Any) -> Any:
-    """Query results keyed on the warehouse version: a new publish shows without a restart."""
+def _cached(module: str, name: str, version: str, rubric: str, *args: Any) -> Any:
+    """Query results keyed on the warehouse version and the rubric in force: a new publish, or an edited rubric,
+    shows without a restart."""
     return getattr(importlib.import_module(module), name)(*args)
 
 
 def data(fn: Callable, *args: Any) -> Any:
     """Call a plain query function (dashboard.queries, dashboard.quality, …) through the cache."""
-    return _cached(fn.__module__, fn.__name__, db.version(), *args)
+    return _cached(fn.__module__, fn.__name__, db.version(), rubric_in_force().label, *args)
 
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -69,16 +71,33 @@ def _options() -> dict[str, dict[str, str]]:
     }
 
 
+def _period_moved() -> None:
+    """A new period: the as-of date follows its last month again (a day chosen before is dropped)."""
+    st.session_state["f_asof"] = None
+
+
+def _asof_chosen() -> None:
+    """A day chosen as the as-of date: the period's last month becomes that day's month."""
+    state = st.session_state
+    chosen = state["f_asof_input"]
+    state["f_asof"] = chosen
+    start, end = state["f_period"]
+    month = f"{chosen:%Y-%m}"
+    state["f_period"] = (min(start, month), month)
+
+
 def _sidebar_filters() -> Filters:
     opts = _options()
-    months = {d.strftime("%Y-%m"): d for d in campaign_months()}
+    rubric = rubric_in_force()
+    months = {d.strftime("%Y-%m"): d for d in campaign_months(rubric)}
     state = st.session_state
     if "f_counties" not in state:  # first run of this session: start from the URL
         known = {k: set(opts[k]) for k in ("townships", "dispute_types", "org_types")}
         initial = Filters.from_params(st.query_params.to_dict(), set(opts["counties"]), known, opts["township_county"])
         state.update(f_counties=list(initial.counties), f_townships=list(initial.townships),
                      f_types=list(initial.dispute_types), f_orgs=list(initial.org_types),
-                     f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"))
+                     f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"), f_asof=initial.asof,
+                     f_rejected=initial.rejected)
     st.sidebar.header("筛选")
     st.sidebar.multiselect("区县", options=list(opts["counties"]), format_func=opts["counties"].get,
                            key="f_counties", placeholder="全部区县(可多选)", help="不选即为全市七个区县")
@@ -91,15 +110,21 @@ def _sidebar_filters() -> Filters:
                            key="f_types", placeholder="全部纠纷类型", help="按统计月报纠纷类型目录的一级类型筛选案件")
     st.sidebar.multiselect("组织类型", options=list(opts["org_types"]), key="f_orgs", placeholder="全部组织类型",
                            help="按受理案件或登记的调解组织类型筛选")
+    first = {} if "f_period" in state else {"value": state["f_initial_period"]}  # a range needs value= at first
     st.sidebar.select_slider("期间(月份)", options=list(months), format_func=lambda m: month_label(months[m]),
-                             value=state["f_initial_period"], key="f_period",
+                             key="f_period", on_change=_period_moved, **first,
                              help="案件按受理日期、核查任务按下发日期、刑满释放人员按释放日期、月报按统计月份落入期间;"
-                                  "考评指标按截至日期(期间最后一天与数据最新日期中较早者)累计")  # a range needs value=
+                                  "考评指标从专项行动开始累计到截至日期")
     start, end = state["f_period"]
     chosen = Filters(tuple(sorted(state["f_counties"])), months[start], months[end], tuple(sorted(state["f_townships"])),
-                     tuple(sorted(state["f_types"])), tuple(state["f_orgs"]))
+                     tuple(sorted(state["f_types"])), tuple(state["f_orgs"]), state.get("f_asof"))
+    # the one as-of date of every page, shown (and choosable to the day) under the period
+    state["f_asof_input"] = data(metrics.as_of, chosen)
+    st.sidebar.date_input("截至日期", key="f_asof_input", on_change=_asof_chosen, format="YYYY-MM-DD",
+                          min_value=rubric.campaign_start, max_value=rubric.campaign_end,
+                          help=definitions(rubric)["截至日期"])
     current = st.query_params.to_dict()
-    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to"}
+    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to", "asof"}
     wanted = {**{k: v for k, v in current.items() if k not in filter_keys}, **chosen.to_params()}  # keep page keys
     if current != wanted:
         st.query_params.from_dict(wanted)
@@ -144,13 +169,25 @@ def _freshness() -> None:
     st.sidebar.caption(
         f"数据更新于 {when}(北京时间) · 已入库文件 {fresh['files_loaded']:,} 个"
         + (f" · 拒收 {fresh['files_refused']:,} 个" if fresh["files_refused"] else "")
-        + f" · 隔离 {fresh['rows_quarantined']:,} 行", help=DEFINITIONS["数据更新"])
+        + f" · 隔离 {fresh['rows_quarantined']:,} 行", help=definitions()["数据更新"])
+    st.sidebar.caption(f"考评细则:{rubric_in_force().label}", help=definitions()["考评细则"])
 
 
 def _definitions() -> None:
     with st.sidebar.expander("口径说明"):
-        for name, text in DEFINITIONS.items():
+        for name, text in definitions().items():
             st.markdown(f"**{name}**:{text}")
+
+
+def _rubric_or_stop() -> None:
+    """An invalid rubric stops the app with the validator's messages: nothing is scored by a broken rubric."""
+    try:
+        rubric_in_force()
+    except RubricError as exc:
+        where = rubric_path() or "warehouse/rubric.toml"
+        st.error(f"考评细则文件 {where} 有误,看板无法计算,请修改后刷新页面:\n\n"
+                 + "\n".join(f"- {p}" for p in exc.problems))
+        st.stop()
 
 
 def main(pages_dir: Path) -> None:
@@ -164,6 +201,7 @@ def main(pages_dir: Path) -> None:
         if target is not None:
             st.switch_page(target, query_params=params)
     st.sidebar.markdown("**铁岭市司法局**  \n矛盾纠纷预防化解专项行动(2023)")
+    _rubric_or_stop()
     try:
         db.version()
     except db.WarehouseMissing as missing:
@@ -171,6 +209,9 @@ def main(pages_dir: Path) -> None:
                  f"--warehouse 仓库文件`,并用环境变量 WAREHOUSE_PATH 指向该文件。")
         st.stop()
     st.session_state["filters"] = _sidebar_filters()
+    rejected = st.session_state.pop("f_rejected", ())
+    if rejected:  # a shared link with values that name nothing: say so rather than show something else silently
+        st.warning("链接中的以下筛选条件无法识别,已忽略:" + "、".join(rejected), icon=":material/link_off:")
     _freshness()
     _definitions()
     page.run()

@@ -1,6 +1,9 @@
 """组织与队伍: 评理说事点 monthly activity (scoring #5), mediators, resolution centres and star offices.
 
-Plain query and chart functions: Filters in, polars frames / plotly figures out. No Streamlit here.
+The point × month grid, training coverage (#12), the centres (#6) and the star offices (#7) are the scoring's own
+records (dashboard.metrics) cut by the sidebar and summed per township, county or month, so this page and 考评排名
+count the same points, mediators, townships and offices. Plain query and chart functions: Filters in, polars frames
+/ plotly figures out. No Streamlit here.
 """
 from __future__ import annotations
 
@@ -10,51 +13,34 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import charts
+from dashboard import charts, metrics
 from dashboard.db import query
 from dashboard.filters import Filters
 
-FIRST_POINT_MONTH = date(2023, 4, 1)  # scoring #5 counts the full months from April
+
+FIELDS = ("townships",)  # the sidebar filters this page's data can be cut by (pages say which it is not)
 
 
-def _as_of(path: Path | None) -> date:
-    from dashboard.ranking import default_as_of
-    return default_as_of(path)
+def point_months(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
+    """One row per (评理说事点 × full month) of the period, as indicator 5 counts it at `day`: active when the point
+    accepted a case of its own full-time mediator that month."""
+    pairs = metrics.records("point_monthly_rate", f, day, order="county_code, township, org_name, org_id, month",
+                            fields=FIELDS, path=path)
+    names = metrics.county_names(path)
+    return pairs.join(names, on="county_code", how="left").select(
+        "county_code", pl.col("区县").alias("county"), "township", "org_id", "org_name", "month",
+        pl.col("in_numerator").alias("active"), pl.col("qualifying_case_count").alias("qualifying_cases"),
+        "has_full_time")
 
 
-def point_months(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """One row per (评理说事点 × full month) in the period from 2023-04, with 达标 as scoring #5 defines it.
-
-    A month counts when its last day is on or before the warehouse's as-of date (the latest data date).
-    """
-    as_of = _as_of(path)
-    first = max(f.start, FIRST_POINT_MONTH)
-    where, params = f.sql(county_col="o.county_code", month_col=None, township_col="o.township_code")
-    return query(f"""
-        WITH months AS (
-            SELECT CAST(m AS DATE) AS month
-            FROM unnest(generate_series(CAST($first AS TIMESTAMP), CAST($last AS TIMESTAMP), INTERVAL 1 MONTH)) AS s(m)
-            WHERE last_day(CAST(m AS DATE)) <= $as_of
-        ), ft AS (
-            SELECT DISTINCT org_id FROM marts.mediators WHERE is_full_time
-        ), hits AS (
-            SELECT md.org_id, CAST(date_trunc('month', c.accepted_date) AS DATE) AS month, count(*) AS cases
-            FROM marts.cases c JOIN marts.mediators md ON md.mediator_id = c.mediator_id
-            WHERE md.is_full_time GROUP BY ALL
-        )
-        SELECT o.county_code, o.county, o.township, o.org_id, o.org_name, m.month,
-               h.org_id IS NOT NULL AS active, coalesce(h.cases, 0) AS qualifying_cases,
-               o.org_id IN (SELECT org_id FROM ft) AS has_full_time
-        FROM marts.orgs o CROSS JOIN months m
-        LEFT JOIN hits h ON h.org_id = o.org_id AND h.month = m.month
-        WHERE o.is_reasoning_point AND (o.founded_date IS NULL OR o.founded_date < m.month) AND {where}
-        ORDER BY o.county_code, o.township, o.org_name, o.org_id, m.month""",
-                 {**params, "first": first, "last": f.end, "as_of": as_of}, path)
+def point_rate(f: Filters, day: date, path: Path | None = None) -> dict:
+    """Indicator 5 over the chosen area and months: numerator, denominator, value."""
+    return metrics.result("point_monthly_rate", f, day, fields=FIELDS, path=path)
 
 
-def inactive_points(f: Filters, path: Path | None = None) -> tuple[date | None, pl.DataFrame]:
+def inactive_points(f: Filters, day: date, path: Path | None = None) -> tuple[date | None, pl.DataFrame]:
     """The last full month of the period, and the points NOT 达标 in it (county, township, name, 专职调解员 有/无)."""
-    pm = point_months(f, path)
+    pm = point_months(f, day, path)
     if pm.is_empty():
         return None, pl.DataFrame(schema={"区县": pl.String, "乡镇(街道)": pl.String, "评理说事点": pl.String,
                                           "组织编码": pl.String, "专职调解员": pl.String})
@@ -76,7 +62,7 @@ def point_rate_by_group(pm: pl.DataFrame, by_point: bool) -> pl.DataFrame:
 def point_heatmap(pm: pl.DataFrame, by_point: bool) -> go.Figure:
     title = "评理说事点月度达标情况(" + ("各评理说事点" if by_point else "各乡镇(街道)达标点占比") + ")"
     if pm.is_empty():
-        return charts.empty(title, "当前筛选条件下没有可统计的整月(自2023年4月起)")
+        return charts.empty(title, "当前筛选条件下没有可统计的整月")
     g = point_rate_by_group(pm, by_point)
     months = sorted(g["month"].unique().to_list())
     keys = ["county", "township", "org_name", "org_id"] if by_point else ["county", "township"]
@@ -96,21 +82,24 @@ def point_heatmap(pm: pl.DataFrame, by_point: bool) -> go.Figure:
                                                                             "ticktext": ["否", "是"]},
         hovertemplate="%{y}<br>%{x}:%{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title_text="评理说事点" if by_point else "乡镇(街道)")
-    fig.update_xaxes(title_text="受理月份(2023年)", side="top")
+    fig.update_xaxes(title_text=charts.month_axis_title(months, "受理月份"), side="top")
     return charts._layout(fig, title, height=max(320, 18 * len(rows) + 120))
 
 
-def mediators_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """专职调解员占比 and 年度培训覆盖率 (annual training from 2023-01-01 to the as-of date, scoring #12) per county."""
-    where, params = f.sql(county_col="m.county_code", month_col=None, township_col="m.township_code")
-    return query(f"""
-        SELECT m.county_code AS 区县代码, c.county AS 区县, count(*) AS 调解员数,
-               count(*) FILTER (WHERE m.is_full_time) AS 专职调解员数,
-               count(*) FILTER (WHERE m.is_full_time) / count(*) AS 专职占比,
-               count(*) FILTER (WHERE m.annual_training_date BETWEEN DATE '2023-01-01' AND $as_of) AS 已培训人数,
-               count(*) FILTER (WHERE m.annual_training_date BETWEEN DATE '2023-01-01' AND $as_of) / count(*) AS 培训覆盖率
-        FROM marts.mediators m JOIN marts.dim_county c ON c.county_code = m.county_code
-        WHERE {where} GROUP BY ALL ORDER BY 区县代码""", {**params, "as_of": _as_of(path)}, path)
+def mediators_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
+    """Per county: mediators, the full-time share (a roll count, not an indicator), and 培训覆盖率 (indicator 12,
+    annual training from the rubric's first day to `day`)."""
+    training = metrics.results("training_rate", f, day, ("county_code",), fields=FIELDS, path=path)
+    where, params = f.sql(county_col="m.county_code", month_col=None, township_col="m.township_code",
+                          org_type_col="m.org_type")
+    roll = query(f"""
+        SELECT m.county_code, count(*) AS 调解员数, count(*) FILTER (WHERE m.is_full_time) AS 专职调解员数
+        FROM marts.mediators m WHERE m.county_code IS NOT NULL AND {where} GROUP BY ALL""", params, path)
+    return (roll.join(training, on="county_code", how="left").join(metrics.county_names(path), on="county_code")
+            .select(pl.col("county_code").alias("区县代码"), "区县", "调解员数", "专职调解员数",
+                    (pl.col("专职调解员数") / pl.col("调解员数")).alias("专职占比"),
+                    pl.col("numerator").cast(pl.Int64).alias("已培训人数"), pl.col("value").alias("培训覆盖率"))
+            .sort("区县代码"))
 
 
 def rate_bars(frame: pl.DataFrame, rate: str, numerator: str, title: str) -> go.Figure:
@@ -126,49 +115,45 @@ def rate_bars(frame: pl.DataFrame, rate: str, numerator: str, title: str) -> go.
     return charts._layout(fig, title)
 
 
-def centres(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """调处化解中心: 县级 against 建成 ≤ 06-20, 乡镇级 against 挂牌运行 ≤ 09-20 with ≥ 2 专职人民调解员.
-
-    A centre not yet meeting the plan is 未到期 while its deadline is after the as-of date (the end of the
-    chosen period or the latest data date, whichever is earlier), not 未按期.
-    """
-    from dashboard.verification import as_of
-
-    where, params = f.sql(month_col=None, township_col="township_code")
-    params["asof"] = as_of(f, path)
-    return query(f"""
-        SELECT county AS 区县, center_level AS 层级, coalesce(township, '—') AS "乡镇(街道)", center_name AS 中心名称,
-               CAST(built_date AS DATE) AS 建成日期, CAST(inaugurated_date AS DATE) AS 挂牌运行日期,
-               full_time_mediators AS 专职人民调解员数,
-               plan_due_date AS 截止日期,
-               CASE WHEN meets_plan THEN '✅ 按期达标'
-                    WHEN plan_due_date > $asof THEN '⏳ 未到期'
-                    WHEN NOT is_county_level AND coalesce(full_time_mediators, 0) < 2 THEN '⚠ 专职调解员不足2名'
-                    ELSE '❌ 未按期' END AS 状态
-        FROM marts.resolution_centers WHERE {where}
-        ORDER BY county_code, NOT is_county_level, meets_plan, township, center_name""", params, path)
+def centres(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
+    """Indicator 6's records: each county's 县级 centre and each township's 乡镇级 centre against the rubric's
+    deadline and staffing. 未到期 while the deadline is after `day` and the record is not yet in the numerator."""
+    records = metrics.records("center_build", f, day, order="county_code, part, record_id", fields=FIELDS, path=path)
+    return (records.join(metrics.county_names(path), on="county_code", how="left")
+            .select("区县", pl.when(pl.col("part") == "county").then(pl.lit("县级")).otherwise(pl.lit("乡镇级")).alias("层级"),
+                    pl.col("township").fill_null("—").alias("乡镇(街道)"),
+                    pl.col("centres").list.join("、").fill_null("").alias("中心名称"),
+                    pl.col("built_date").alias("建成日期"), pl.col("inaugurated_date").alias("挂牌运行日期"),
+                    pl.col("full_time_mediators").alias("专职人民调解员数"), pl.col("due_date").alias("截止日期"),
+                    pl.when(pl.col("in_numerator")).then(pl.lit("✅ 按期达标"))
+                    .when(pl.col("due_date") > day).then(pl.lit("⏳ 未到期"))
+                    .when(pl.col("short_staffed")).then(pl.lit("⚠ 专职调解员不足"))
+                    .otherwise(pl.lit("❌ 未按期")).alias("状态")))
 
 
-def star_offices(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """星级司法所: 创建计划 by 03-20 and 佐证材料 by 06-20, per county."""
-    where, params = f.sql(month_col=None, township_col="township_code")
-    return query(f"""
-        SELECT county_code AS 区县代码, county AS 区县, count(*) AS 司法所数,
-               count(*) FILTER (WHERE is_plan_on_time) AS 计划按期数,
-               count(*) FILTER (WHERE is_evidence_on_time) AS 材料按期数,
-               count(*) FILTER (WHERE is_star_on_time) AS 均按期数,
-               count(*) FILTER (WHERE is_star_on_time) / count(*) AS 按期率
-        FROM marts.judicial_offices WHERE {where} GROUP BY ALL ORDER BY 区县代码""", params, path)
+def star_offices(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
+    """Indicator 7 per county: offices, plan on time, evidence on time, both (the numerator) and the rate."""
+    offices = metrics.records("star_office", f, day, fields=FIELDS, path=path)
+    rate = metrics.results("star_office", f, day, ("county_code",), fields=FIELDS, path=path)
+    return (offices.group_by("county_code").agg(pl.col("plan_on_time").sum().alias("计划按期数"),
+                                                 pl.col("evidence_on_time").sum().alias("材料按期数"))
+            .join(rate, on="county_code").join(metrics.county_names(path), on="county_code")
+            .select(pl.col("county_code").alias("区县代码"), "区县", pl.col("denominator").alias("司法所数"),
+                    pl.col("计划按期数").cast(pl.Int64), pl.col("材料按期数").cast(pl.Int64),
+                    pl.col("numerator").cast(pl.Int64).alias("均按期数"), pl.col("value").alias("按期率"))
+            .sort("区县代码"))
 
 
-def star_bars(frame: pl.DataFrame) -> go.Figure:
+def star_bars(frame: pl.DataFrame, plan_due: date, evidence_due: date) -> go.Figure:
     title = "星级司法所创建:计划与佐证材料按期报送(个)"
     if frame.is_empty():
         return charts.empty(title)
     fig = go.Figure([
         go.Bar(x=frame["区县"], y=frame["司法所数"], name="司法所数", marker_color=charts.GREY),
-        go.Bar(x=frame["区县"], y=frame["计划按期数"], name="创建计划按期(≤3月20日)", marker_color=charts.BLUE),
-        go.Bar(x=frame["区县"], y=frame["材料按期数"], name="佐证材料按期(≤6月20日)", marker_color=charts.AMBER),
+        go.Bar(x=frame["区县"], y=frame["计划按期数"], name=f"创建计划按期(≤{plan_due.month}月{plan_due.day}日)",
+               marker_color=charts.BLUE),
+        go.Bar(x=frame["区县"], y=frame["材料按期数"], name=f"佐证材料按期(≤{evidence_due.month}月{evidence_due.day}日)",
+               marker_color=charts.AMBER),
         go.Bar(x=frame["区县"], y=frame["均按期数"], name="两项均按期", marker_color=charts.GREEN),
     ])
     fig.update_layout(barmode="group")

@@ -7,7 +7,7 @@ their denominators (the city as one unit), not the mean of county rates.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,20 +15,16 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import metrics, queries
 from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout
-from dashboard.db import PROJECT_DIR, query
+from dashboard.db import PROJECT_DIR
 from dashboard.filters import Filters
-from warehouse.scoring import Scorecard
+from warehouse.rubric import Rubric, rubric_in_force
+from warehouse.scoring import Scorecard, combined
 
 GEOJSON = PROJECT_DIR / "warehouse" / "reference" / "tieling_counties.geojson"
 TOTAL = "total"  # the map's "考评总分" choice; any other choice is an indicator key
-
-# The campaign plan (铁司发〔2023〕002号): three phases.
-PHASES = (
-    ("梳理准备阶段", date(2023, 3, 1), date(2023, 3, 20)),
-    ("攻坚预防阶段", date(2023, 3, 21), date(2023, 11, 30)),
-    ("总结验收阶段", date(2023, 12, 1), date(2023, 12, 31)),
-)
+MILESTONE = "工作报送台账"  # indicator 11's milestone records
 
 
 def plan_targets(card: Scorecard, counties: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -40,19 +36,9 @@ def plan_targets(card: Scorecard, counties: tuple[str, ...] = ()) -> pl.DataFram
         if not rule.plan_target:
             continue
         results = [c.indicators[key] for c in chosen]
-        if key == "center_build":  # the mean of the county-centre half and the township-centre half
-            halves = []
-            for part in ("county", "township"):
-                n = sum(r.parts.get(part, (0, 0))[0] for r in results)
-                d = sum(r.parts.get(part, (0, 0))[1] for r in results)
-                if d:
-                    halves.append(n / d)
-            value = sum(halves) / len(halves) if halves else None
-            numerator = denominator = None
-        else:
-            numerator = float(sum(r.numerator for r in results))
-            denominator = sum(r.denominator for r in results)
-            value = numerator / denominator if denominator else None
+        unit = combined(rule, results)  # the chosen counties as one unit: Σ numerators ÷ Σ denominators
+        value = None if unit.value is None else float(unit.value)
+        numerator, denominator = (None, None) if unit.parts else (float(unit.numerator), unit.denominator)
         applicable = [r for r in results if r.met is not None]
         met = [r for r in applicable if r.met]
         missed = [c.county for c, r in zip(chosen, results) if r.met is False]
@@ -145,43 +131,45 @@ def county_map(values: pl.DataFrame, label: str, selected: tuple[str, ...] = ())
 # --- the campaign timeline ----------------------------------------------------------------------------------
 
 def milestones(f: Filters, as_of: date, path: Path | None = None) -> pl.DataFrame:
-    """One row per plan milestone: its deadline, whether it is due at `as_of`, how many of the chosen counties
-    finished on time, and the counties late (finished after the deadline, or not finished by as_of)."""
-    where, params = f.sql(month_col=None)
-    params["asof"] = as_of
-    return query(f"""
-        WITH s AS (
-            SELECT *, is_done AND completed_date <= $asof AS done_by_asof FROM marts.county_submissions WHERE {where}
-        )
-        SELECT milestone_no AS 序号, milestone AS 节点, due_date AS 截止日期,
-               CASE WHEN due_date <= $asof THEN '已到期' ELSE '未到期' END AS 状态,
-               count(*) FILTER (WHERE done_by_asof AND is_on_time) AS 按期完成区县数,
-               count(*) AS 区县数,
-               coalesce(string_agg(CASE
-                   WHEN due_date > $asof THEN NULL
-                   WHEN done_by_asof AND NOT is_on_time THEN county || '(逾期' || days_late || '天)'
-                   WHEN NOT done_by_asof THEN county || '(未完成)' END, '、' ORDER BY county_code), '') AS 逾期区县
-        FROM s GROUP BY ALL ORDER BY 序号""", params, path)
+    """One row per milestone of the rubric: its deadline, whether it is due at `as_of`, how many of the chosen
+    counties finished on time, and the counties late (finished after the deadline, or not finished by as_of) —
+    indicator 11's milestone records, so the timeline and the score count the same items."""
+    rubric = rubric_in_force()
+    due = metrics.records("timely_submission_rate", Filters(f.counties), as_of, months=False,
+                          record_type=MILESTONE, path=path)
+    names = dict(queries.counties(path).iter_rows())
+    chosen = f.counties or tuple(names)
+    rows = []
+    for no, (milestone, deadline) in enumerate(rubric.milestones.items(), 1):
+        items = due.filter(pl.col("milestone") == milestone)
+        late = [f"{names[c]}({'逾期' + str(d) + '天' if s == '逾期' else '未完成'})"
+                for c, s, d in items.filter(~pl.col("in_numerator")).select("county_code", "status", "days_late").rows()]
+        rows.append({"序号": no, "节点": milestone, "截止日期": deadline, "状态": "已到期" if deadline <= as_of else "未到期",
+                     "按期完成区县数": int(items["in_numerator"].sum()), "区县数": len(chosen), "逾期区县": "、".join(late)})
+    return pl.DataFrame(rows, schema={"序号": pl.Int64, "节点": pl.String, "截止日期": pl.Date, "状态": pl.String,
+                                      "按期完成区县数": pl.Int64, "区县数": pl.Int64, "逾期区县": pl.String})
 
 
 def _ms(d: date) -> str:
     return d.isoformat()
 
 
-def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
+def timeline(ms: pl.DataFrame, as_of: date, rubric: Rubric) -> go.Figure:
     """The three phases as bars on a date axis (named above them: the first phase is too short to hold its
     name), each deadline as a diamond — red when a county is late for any milestone due that day, green when
     all are on time, grey when not yet due — and the as-of date as a line."""
     title = "专项行动时间轴(三个阶段与报送节点)"
     fig = go.Figure()
     colours = [BLUE, "#4e9bd6", GREEN]
-    for (name, start, end), colour in zip(PHASES, colours):
+    phases = [(p.name, p.start, p.end) for p in rubric.phases]
+    for i, (name, start, end) in enumerate(phases):
+        colour = colours[i % len(colours)]
         days = (end - start).days + 1
         fig.add_trace(go.Bar(
             y=["阶段"], x=[days * 86_400_000], base=[_ms(start)], orientation="h", name=name, marker_color=colour,
             showlegend=False, hovertemplate=f"{name}<br>{start:%m月%d日}至{end:%m月%d日}<extra></extra>"))
         short = days < 40
-        last = end == PHASES[-1][2]  # anchored at its end, or it runs past the axis
+        last = i == len(phases) - 1  # anchored at its end, or it runs past the axis
         fig.add_annotation(x=_ms(end if last else start if short else start + (end - start) / 2),
                            xanchor="right" if last else "left" if short else "center",
                            y="阶段", yshift=38, text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})", showarrow=False,
@@ -204,8 +192,10 @@ def timeline(ms: pl.DataFrame, as_of: date) -> go.Figure:
                   line={"color": AMBER, "width": 2, "dash": "dot"})
     fig.add_annotation(x=_ms(as_of), yref="paper", y=1.02, text=f"截至 {as_of:%m月%d日}", showarrow=False,
                        font={"color": AMBER}, yanchor="bottom")
-    fig.update_xaxes(type="date", range=[_ms(date(2023, 2, 25)), _ms(date(2024, 1, 5))], tickformat="%m月",
-                     dtick="M1", title_text="2023年(月)")
+    years = "、".join(str(y) for y in range(rubric.campaign_start.year, rubric.campaign_end.year + 1))
+    fig.update_xaxes(type="date", range=[_ms(rubric.campaign_start - timedelta(days=4)),
+                                         _ms(rubric.campaign_end + timedelta(days=5))],
+                     tickformat="%m月", dtick="M1", title_text=f"{years}年(月)")
     fig.update_yaxes(title_text="阶段与节点", categoryorder="array", categoryarray=["报送节点", "阶段"])
     fig.update_layout(barmode="overlay")
     return _layout(fig, title, height=260)

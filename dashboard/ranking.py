@@ -8,7 +8,7 @@ the shipped rubric with only its twelve weights replaced (the rubric file is nev
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -16,51 +16,14 @@ import polars as pl
 
 from dashboard import db
 from dashboard.charts import FONT, GREEN, GREY, RED, _layout
+from dashboard.definitions import deduction_definitions, indicator_definitions
 from warehouse import score_export, scoring
-from warehouse.rubric import INDICATOR_NAMES, Rubric, default_rubric
+from warehouse.rubric import Rubric, rubric_in_force
 from warehouse.scoring import DATA_GAP, DATA_PROBLEM, NOT_APPLICABLE, Scorecard
 from warehouse.trace import COLUMN_LABELS, Trace, trace
 
-CAMPAIGN_START, CAMPAIGN_END = scoring.CAMPAIGN_START, scoring.CAMPAIGN_END
 INDICATOR_KEYS = scoring.INDICATOR_KEYS
 DEDUCTION_KEYS = scoring.DEDUCTION_KEYS
-COMPARE_DEFAULT = date(2023, 6, 30)
-
-# 口径 of the twelve indicators and the deductions, after scoring.md, in the bureau's words.
-INDICATOR_DEFINITIONS: dict[str, str] = {
-    "entry_rate": "受理日期在期间内、录入基层平台的案件数(按案件编号去重)÷ 期间各月人民调解统计月报“受理案件数”之和"
-                  "(缺报的月报按 0 计)。目标 ≥ 90%(方案)。超过 100% 照实显示并标注数据异常,得分不超过权重;"
-                  "分母为 0 时记 0 分,显示“数据缺失”。",
-    "verification_rate": "已核查的任务(核查状态为已核查且反馈日期不晚于截至日期)÷ 下发的任务;只计下发日期在期间内、"
-                         "且距截至日期满 30 天的任务。目标 ≥ 90%(方案)。",
-    "verification_success_rate": "上项已核查的任务中,核查结果为核查成功的任务 ÷ 已核查的任务。目标 ≥ 90%(方案)。",
-    "app_registration_rate": "各乡镇(街道)截至日期前最新一次“累计注册人数”之和(无数据的乡镇按 0 计)÷ "
-                             "本区县 2020 年普查常住人口。目标 ≥ 10%(方案);分母为 0 时记 0 分,显示“数据缺失”。",
-    "point_monthly_rate": "自 2023 年 4 月起、月末不晚于截至日期的每个整月,每个评理说事点当月受理至少 1 件"
-                          "由本点专职调解员办理的案件即为达标;达标的(评理说事点 × 月份)÷ 全部(评理说事点 × 月份)。"
-                          "当月 1 日后成立的点不计。目标 100%(方案:每月调解 1 个案件以上)。",
-    "center_build": "两项各占一半:县级调处化解中心于 2023-06-20 前建成记 1,否则记 0;挂牌运行日期不晚于 2023-09-20 且"
-                    "专职人民调解员不少于 2 人的乡镇中心数 ÷ 本区县全部乡镇(街道)数。截止日期晚于截至日期时以截至日期为准。"
-                    "得分 = 权重 × 两项均值。目标 100%(方案)。",
-    "star_office": "创建计划于 2023-03-20 前、佐证材料于 2023-06-20 前报送的司法所 ÷ 本区县全部司法所;日期为空视为未按期。"
-                   "截止日期晚于截至日期时以截至日期为准。目标 100%(方案)。",
-    "local_resolution_rate": "调解日期在期间内的已办结案件(调解成功、调解不成功、终止调解)中,化解层级为村(社区)或"
-                             "乡镇(街道)的案件 ÷ 这些已办结案件(小事不出村、大事不出乡镇、矛盾不上交)。"
-                             "目标 ≥ 95%(市局默认,未达标只影响得分,不列入通报)。",
-    "mediation_success_rate": "上项已办结案件中调解成功的案件 ÷ 已办结案件。目标 ≥ 95%(市局默认,不列入通报)。",
-    "key_handover_rate": "释放日期在期间内的重点帮教对象中,衔接方式为必接必送的人数 ÷ 重点帮教对象人数。目标 100%(方案)。",
-    "timely_submission_rate": "按期完成的报送事项 ÷ 应报事项。应报事项:截止日期不晚于截至日期的六项工作台账节点"
-                              "(工作专班 03-18、创建计划 03-20、佐证材料 06-20、县级中心 06-20、乡镇中心 09-20、"
-                              "书面总结 12-15),以及每个乡镇每月的风险隐患排查报告(次月 5 日前报送)。"
-                              "缺报或被隔离的报告视为未按期。目标 100%(方案)。",
-    "training_rate": "年度培训日期在 2023-01-01 至截至日期之间的调解员 ÷ 本区县全部调解员。目标 100%(市局默认,不列入通报)。",
-}
-DEDUCTION_DEFINITIONS: dict[str, str] = {
-    "incident_poor_work": "发生日期不晚于截至日期、因排查化解不到位引发的个人极端案事件,每起扣 10 分。",
-    "incident_released_person": "发生日期不晚于截至日期、由刑释解矫人员在帮教期内引发的个人极端案事件,每起扣 10 分"
-                                "(同时符合两项的,两项都扣)。",
-    "lost_contact": "帮教情况为脱管或漏管的刑满释放人员,每人扣 1 分,最多扣 5 分。",
-}
 SCORING_RULES = ("得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;"
                  "总分 = 各项得分之和 − 扣分,最低 0 分;总分相同名次相同,下一名次顺延(1、2、2、4)。"
                  "分母为 0:录入率、慧评理注册使用率记 0 分(数据缺失),其余记满分(不适用)。"
@@ -73,15 +36,17 @@ def _path(path: Path | None) -> Path:
     return Path(path) if path is not None else db.warehouse_path()
 
 
-def default_as_of(path: Path | None = None) -> date:
-    """The warehouse's default as-of date (the latest event date in the data, within the campaign)."""
-    with scoring.connect(_path(path)) as con:
-        return scoring.default_as_of(con)
+def compare_default(as_of: date) -> date:
+    """The comparison date 排名对比 starts from: the end of the month before the as-of date's month (the change
+    since last month), kept within the campaign."""
+    rubric = rubric_in_force()
+    previous = as_of.replace(day=1) - timedelta(days=1)
+    return max(rubric.campaign_start, min(previous, as_of))
 
 
 def default_weights() -> tuple[float, ...]:
-    """The shipped rubric's twelve weights, in indicator order."""
-    rubric = default_rubric()
+    """The twelve weights of the rubric in force, in indicator order."""
+    rubric = rubric_in_force()
     return tuple(float(rubric.indicators[k].weight) for k in INDICATOR_KEYS)
 
 
@@ -116,16 +81,14 @@ def weight_sum(weights: tuple[float, ...]) -> float:
 
 def scorecard(as_of: date | None = None, weights: tuple[float, ...] | None = None,
               path: Path | None = None) -> Scorecard:
-    """score() on the warehouse file at `as_of` (None: the default) with the shipped rubric, or with `weights`."""
-    rubric = with_weights(default_rubric(), weights) if weights is not None else None
-    return scoring.score(_path(path), as_of=as_of, rubric=rubric)
+    """score() on the warehouse file at `as_of` (None: the default) with the rubric in force, or with `weights`."""
+    return scoring.score(_path(path), as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
 def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[float, ...] | None = None,
                path: Path | None = None) -> Trace:
     """The records behind one county's indicator or deduction (warehouse.trace)."""
-    rubric = with_weights(default_rubric(), weights) if weights is not None else None
-    return trace(_path(path), county, key, as_of=as_of, rubric=rubric)
+    return trace(_path(path), county, key, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
 def xlsx_bytes(card: Scorecard) -> bytes:
@@ -279,7 +242,7 @@ def labelled(frame: pl.DataFrame | None) -> pl.DataFrame:
     """Trace records with Chinese column names; bookkeeping columns dropped."""
     if frame is None:
         return pl.DataFrame()
-    drop = [c for c in ("county_code",) if c in frame.columns]
+    drop = [c for c in ("county_code", "township_code") if c in frame.columns]
     frame = frame.drop(drop)
     # a date held as a midnight datetime is shown as the date (2023-03-15, not 2023-03-15 00:00:00)
     midnight = [c for c, t in frame.schema.items() if t.base_type() == pl.Datetime
@@ -302,9 +265,13 @@ def drill_options(card: Scorecard) -> dict[str, str]:
     return out
 
 
-def definitions_markdown() -> str:
-    lines = [f"{i}. **{INDICATOR_NAMES[k]}**:{INDICATOR_DEFINITIONS[k]}" for i, k in enumerate(INDICATOR_KEYS, 1)]
-    lines += [f"- **扣分:{scoring.DEDUCTIONS[k][0]}**:{DEDUCTION_DEFINITIONS[k]}" for k in DEDUCTION_KEYS]
-    lines += ["", SCORING_RULES]
+def definitions_markdown(rubric: Rubric | None = None) -> str:
+    """口径 of the twelve indicators, the deductions and the points, with the values of the rubric (in force)."""
+    rubric = rubric or rubric_in_force()
+    texts, deductions = indicator_definitions(rubric), deduction_definitions(rubric)
+    lines = [f"{i}. **{rubric.indicators[k].name}**(权重 {rubric.indicators[k].weight:g} 分):{texts[k]}"
+             for i, k in enumerate(INDICATOR_KEYS, 1)]
+    lines += [f"- **扣分:{rubric.deductions[k].name}**:{deductions[k]}" for k in DEDUCTION_KEYS]
+    lines += ["", SCORING_RULES, "", f"考评细则:{rubric.label}"]
     return "\n".join(lines)
 

@@ -3,10 +3,10 @@
 Two kinds of number:
 - what the reports say (screenings, hazards by level, outcomes): summed over every report received for the chosen
   months, latest version (marts.risk_reports);
-- whether they came on time: every township of the chosen area × every chosen month whose due date (the 5th of the
-  next month) is on or before the as-of date is due, whether or not a report arrived — the same items scoring
-  indicator 11 (warehouse/sql/scoring/timely_submission_rate.sql) counts. A report is 按期 when sent by its due
-  date, 逾期 when sent later but by the as-of date, and 未报 when none had arrived by the as-of date.
+- whether they came on time: the risk-report records of scoring indicator 11 (timely_submission_rate, via
+  dashboard.metrics) — every township of the chosen area × every month whose due date (the rubric's day of the
+  next month) is on or before the as-of date, whether or not a report arrived. A report is 按期 when sent by its
+  due date, 逾期 when sent later but by the as-of date, and 未报 when none had arrived by the as-of date.
 """
 from __future__ import annotations
 
@@ -16,18 +16,29 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import AMBER, BLUE, GREEN, RED, _layout, empty, reference_line
+from dashboard import metrics
+from dashboard.charts import (AMBER, BLUE, GREEN, RED, _layout, empty, mark_incomplete, month_axis_title,
+                              month_labels, reference_line)
 from dashboard.db import query
-from dashboard.filters import Filters, month_label
-from dashboard.verification import as_of  # noqa: F401  (the page's as-of date: end of period or latest data)
-from warehouse.rubric import default_rubric
+from dashboard.definitions import pct
+from dashboard.filters import Filters
+from warehouse.rubric import rubric_in_force
 
-TARGET = 1.00  # campaign plan: 报送及时率 100%
-# Read from the rubric so the page and the score agree if the bureau moves the deadline.
-DUE_DAY = int(default_rubric().param("timely_submission_rate", "risk_report_due_day"))
+KEY, REPORT = "timely_submission_rate", "风险预警月报"   # indicator 11 and its risk-report records
+FIELDS = ("townships",)  # the sidebar filters this page's data can be cut by (the page says which it is not)
 YELLOW = "#f1c40f"
 PURPLE = "#6a1b9a"
 STATUSES = ("按期", "逾期", "未报")
+
+
+def due_day() -> int:
+    """The day of the next month a risk report is due (the rubric's)."""
+    return int(rubric_in_force().param(KEY, "risk_report_due_day"))
+
+
+def target() -> float:
+    return rubric_in_force().indicators[KEY].target
+
 
 HAZARDS = {"high_risk_hazards": "高风险", "medium_risk_hazards": "中风险", "low_risk_hazards": "低风险"}
 OUTCOMES = {"resolved": "已化解", "under_control": "稳控中", "referred_to_police": "移交公安",
@@ -36,15 +47,6 @@ OUTCOMES = {"resolved": "已化解", "under_control": "稳控中", "referred_to_
 
 def _report_where(f: Filters) -> tuple[str, dict]:
     return f.sql(month_col="report_month", township_col="township_code")
-
-
-def _short_months(months) -> list[str]:
-    """'5月' on a chart axis (the year is in the axis title): full '2023年5月' labels collide and tilt."""
-    return [f"{m.month}月" if m.year == 2023 else month_label(m) for m in months]
-
-
-def _month_axis(months) -> str:
-    return "统计月份(2023年)" if all(m.year == 2023 for m in months) else "统计月份"
 
 
 def _label_months(frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -66,12 +68,14 @@ def totals(f: Filters, path: Path | None = None) -> dict:
     return out
 
 
-def hazards_by_month(f: Filters, path: Path | None = None) -> pl.DataFrame:
-    """Hazards found per report month and level: 月份 (date), 高风险, 中风险, 低风险."""
+def hazards_by_month(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
+    """Hazards found per report month and level: 月份 (date), 高风险, 中风险, 低风险, and 完整 (all reports in)."""
     where, params = _report_where(f)
     cols = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {name}" for c, name in HAZARDS.items())
-    return query(f"""SELECT report_month AS 月份, {cols} FROM marts.risk_reports WHERE {where}
-                     GROUP BY ALL ORDER BY 月份""", params, path)
+    frame = query(f"""SELECT report_month AS 月份, {cols} FROM marts.risk_reports WHERE {where}
+                      GROUP BY ALL ORDER BY 月份""", params, path)
+    complete = complete_months(f, day, path)
+    return frame.with_columns(pl.col("月份").is_in(list(complete)).alias("完整"))
 
 
 def outcomes_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
@@ -85,63 +89,58 @@ def outcomes_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
 
 # ------------------------------------------------------------------ on time, late, missing
 
-def _due_sql(f: Filters, day: date) -> tuple[str, dict]:
-    """One row per township × month due by `day`, with its report (if any) and status; a CTE body."""
-    where, params = _report_where(f)
-    params.update(asof=day, due_day=DUE_DAY)
-    # months start on the 1st, so the generated series never skips one; a month is due on the DUE_DAY of the next
-    return f"""
-        WITH months AS (
-            SELECT CAST(m AS DATE) AS report_month,
-                   CAST(m + INTERVAL 1 MONTH + INTERVAL 1 DAY * (CAST($due_day AS INTEGER) - 1) AS DATE) AS due_date
-            FROM unnest(generate_series(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP), INTERVAL 1 MONTH)) AS s(m)
-        ), expected AS (  -- filtered here, where the columns carry the names Filters.sql expects
-            SELECT * FROM (SELECT t.county_code, t.county, t.township_code, t.township, m.report_month, m.due_date
-                           FROM marts.dim_township t CROSS JOIN months m)
-            WHERE due_date <= $asof AND {where}
-        ), due AS (
-            SELECT e.*, r.submitted_date,
-                   CASE WHEN r.submitted_date <= e.due_date THEN '按期'
-                        WHEN r.submitted_date <= $asof THEN '逾期'
-                        ELSE '未报' END AS status
-            FROM expected e
-            LEFT JOIN marts.risk_reports r  -- joined as scoring does: township and month
-                   ON r.township_code = e.township_code AND r.report_month = e.report_month
-        )""", params
+def _due(f: Filters, day: date, path: Path | None) -> pl.DataFrame:
+    """Indicator 11's risk-report records at `day` within the area and months: one per township × month due."""
+    return metrics.records(KEY, f, day, record_type=REPORT, fields=FIELDS, path=path,
+                           order="county_code, township_code, month")
 
 
-_COUNTS = """count(*) AS 应报, count(*) FILTER (WHERE status = '按期') AS 按期,
-             count(*) FILTER (WHERE status = '逾期') AS 逾期, count(*) FILTER (WHERE status = '未报') AS 未报"""
+_COUNTS = (pl.len().alias("应报"), (pl.col("status") == "按期").sum().alias("按期"),
+           (pl.col("status") == "逾期").sum().alias("逾期"), (pl.col("status") == "未报").sum().alias("未报"))
 
 
-def _with_rate(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns((pl.col("按期") / pl.col("应报")).alias("按期报送率"))
+def _with_rate(counts: pl.DataFrame, rates: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """Status counts beside the indicator's own value for the same groups (按期 ÷ 应报)."""
+    return counts.join(rates.select(*on, pl.col("value").alias("按期报送率")), on=on, how="left")
 
 
 def timeliness_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
     """Reports due, on time, late and missing per county, with the on-time rate."""
-    cte, params = _due_sql(f, day)
-    return _with_rate(query(f"""{cte}
-        SELECT county_code AS 区县代码, county AS 区县, {_COUNTS} FROM due GROUP BY ALL ORDER BY 区县代码""",
-                            params, path))
+    counts = _due(f, day, path).group_by("county_code").agg(*_COUNTS)
+    rates = metrics.results(KEY, f, day, ("county_code",), record_type=REPORT, fields=FIELDS, path=path)
+    return (_with_rate(counts, rates, ["county_code"]).join(metrics.county_names(path), on="county_code")
+            .select(pl.col("county_code").alias("区县代码"), "区县", "应报", "按期", "逾期", "未报", "按期报送率")
+            .with_columns(pl.col("应报", "按期", "逾期", "未报").cast(pl.Int64)).sort("区县代码"))
 
 
 def timeliness_grid(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
     """The same counts per county × report month: 区县代码, 区县, 月份 (date), 应报, 按期, 逾期, 未报, 按期报送率."""
-    cte, params = _due_sql(f, day)
-    return _with_rate(query(f"""{cte}
-        SELECT county_code AS 区县代码, county AS 区县, report_month AS 月份, {_COUNTS}
-        FROM due GROUP BY ALL ORDER BY 区县代码, 月份""", params, path))
+    counts = _due(f, day, path).group_by("county_code", "month").agg(*_COUNTS)
+    rates = metrics.results(KEY, f, day, ("county_code", "month"), record_type=REPORT, fields=FIELDS, path=path)
+    return (_with_rate(counts, rates, ["county_code", "month"]).join(metrics.county_names(path), on="county_code")
+            .select(pl.col("county_code").alias("区县代码"), "区县", pl.col("month").alias("月份"), "应报", "按期", "逾期",
+                    "未报", "按期报送率")
+            .with_columns(pl.col("应报", "按期", "逾期", "未报").cast(pl.Int64)).sort("区县代码", "月份"))
 
 
 def kpis(f: Filters, day: date, path: Path | None = None) -> dict:
     """The report totals and the on-time counts of the whole chosen area."""
     out = totals(f, path)
-    by_county = timeliness_by_county(f, day, path)
-    for name, key in (("应报", "due"), ("按期", "on_time"), ("逾期", "late"), ("未报", "missing")):
-        out[key] = int(by_county[name].sum())
-    out["on_time_rate"] = out["on_time"] / out["due"] if out["due"] else None
+    due = _due(f, day, path)
+    out.update(due=due.height, on_time=int((due["status"] == "按期").sum()), late=int((due["status"] == "逾期").sum()),
+               missing=int((due["status"] == "未报").sum()))
+    out["on_time_rate"] = metrics.result(KEY, f, day, record_type=REPORT, fields=FIELDS, path=path)["value"]
     return out
+
+
+def complete_months(f: Filters, day: date, path: Path | None = None) -> set[date]:
+    """The months whose reports are all in at `day`: due (by the rubric's day of the next month) and received from
+    every township of the chosen area. Other months' sums are still growing and must not read as a drop."""
+    due = _due(f, day, path)
+    where, params = f.sql(month_col=None, township_col="township_code")
+    townships = query(f"SELECT count(*) AS n FROM marts.dim_township WHERE {where}", params, path).item()
+    received = due.filter(pl.col("status") != "未报").group_by("month").agg(pl.len().alias("n"))
+    return {m for m, n in received.iter_rows() if n >= townships}
 
 
 def late_reports(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
@@ -150,18 +149,15 @@ def late_reports(f: Filters, day: date, path: Path | None = None) -> pl.DataFram
     逾期天数: for a late report, 报送日期 − 应报日期; for a missing one, the days from the due date to the as-of date.
     A report that arrived after the as-of date is 未报 at that date; its 报送日期 says when it came.
     """
-    cte, params = _due_sql(f, day)
-    frame = query(f"""{cte}
-        SELECT county AS 区县, township AS 乡镇, report_month AS 统计月份, due_date AS 应报日期,
-               CASE WHEN status = '逾期' THEN strftime(submitted_date, '%Y-%m-%d')
-                    WHEN submitted_date IS NOT NULL THEN '未报(' || strftime(submitted_date, '%Y-%m-%d') || ' 补报)'
-                    ELSE '未报' END AS 报送日期,
-               CAST(CASE WHEN status = '逾期' THEN submitted_date - due_date
-                         ELSE CAST($asof AS DATE) - due_date END AS INTEGER) AS 逾期天数,
-               status AS 状态
-        FROM due WHERE status <> '按期'
-        ORDER BY 逾期天数 DESC, county_code, township_code, report_month""", params, path)
-    return _label_months(frame, "统计月份")
+    late = _due(f, day, path).filter(pl.col("status") != "按期").join(metrics.county_names(path), on="county_code")
+    frame = late.select(
+        "区县", pl.col("township").alias("乡镇"), pl.col("month").alias("统计月份"), pl.col("due_date").alias("应报日期"),
+        pl.when(pl.col("status") == "逾期").then(pl.col("done_date").dt.strftime("%Y-%m-%d"))
+        .when(pl.col("done_date").is_not_null()).then(pl.format("未报({} 补报)", pl.col("done_date").dt.strftime("%Y-%m-%d")))
+        .otherwise(pl.lit("未报")).alias("报送日期"),
+        pl.col("days_late").alias("逾期天数"), pl.col("status").alias("状态"), "county_code", "township_code",
+    ).sort(["逾期天数", "county_code", "township_code", "统计月份"], descending=[True, False, False, False])
+    return _label_months(frame.drop("county_code", "township_code"), "统计月份")
 
 
 # ------------------------------------------------------------------ charts
@@ -170,7 +166,7 @@ def hazards_chart(frame: pl.DataFrame) -> go.Figure:
     title = "各月排查发现风险隐患数(按风险等级,件)"
     if frame.is_empty():
         return empty(title, "当前筛选条件下没有风险隐患排查月报")
-    months = _short_months(frame["月份"])
+    months = month_labels(frame["月份"], frame["完整"])
     colours = {"高风险": RED, "中风险": AMBER, "低风险": YELLOW}
     fig = go.Figure([go.Bar(x=months, y=frame[name], name=f"{name}隐患", marker_color=colour,
                             hovertemplate=f"%{{x}}<br>{name}隐患:%{{y:,}} 件<extra></extra>")
@@ -180,9 +176,9 @@ def hazards_chart(frame: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=months, y=total, mode="text", text=[f"{v:,}" for v in total],
                              textposition="top center", showlegend=False, hoverinfo="skip", cliponaxis=False))
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})  # 高 → 低, not plotly's reversed stack order
-    fig.update_xaxes(title_text=_month_axis(frame["月份"]))
+    fig.update_xaxes(title_text=month_axis_title(frame["月份"], "统计月份"))
     fig.update_yaxes(title_text="风险隐患数(件)", tickformat=",d", range=[0, float(total.max() or 1) * 1.15])
-    return _layout(fig, title)
+    return mark_incomplete(_layout(fig, title), frame["完整"])
 
 
 def outcomes_chart(frame: pl.DataFrame) -> go.Figure:
@@ -203,10 +199,11 @@ def outcomes_chart(frame: pl.DataFrame) -> go.Figure:
 
 
 def timeliness_chart(frame: pl.DataFrame) -> go.Figure:
-    title = f"各区县月报按期报送率(目标 {TARGET:.0%})"
+    goal = target()
+    title = f"各区县月报按期报送率(目标 {pct(goal)})"
     if frame.is_empty():
-        return empty(title, f"所选期间内尚无到期的月报(次月 {DUE_DAY} 日到期)")
-    colours = [GREEN if r >= TARGET else RED for r in frame["按期报送率"]]
+        return empty(title, f"所选期间内尚无到期的月报(次月 {due_day()} 日到期)")
+    colours = [GREEN if r >= goal else RED for r in frame["按期报送率"]]
     fig = go.Figure(go.Bar(
         x=frame["区县"], y=frame["按期报送率"], marker_color=colours,
         # labels inside the bars: the rates sit close to the 100% line, where outside labels would collide with it
@@ -215,7 +212,7 @@ def timeliness_chart(frame: pl.DataFrame) -> go.Figure:
         customdata=frame.select("按期", "应报", "逾期", "未报").rows(),
         hovertemplate="%{x}<br>按期报送率:%{y:.1%}<br>按期 %{customdata[0]:,} / 应报 %{customdata[1]:,} 份"
                       "<br>逾期 %{customdata[2]:,} 份,未报 %{customdata[3]:,} 份<extra></extra>"))
-    reference_line(fig, TARGET, f"目标<br>{TARGET:.0%}")
+    reference_line(fig, goal, f"目标<br>{pct(goal)}")
     fig.update_xaxes(title_text="区县")
     fig.update_yaxes(title_text="按期报送率(%)", tickformat=".0%", range=[0, 1.15])
     fig = _layout(fig, title)
@@ -226,7 +223,7 @@ def timeliness_chart(frame: pl.DataFrame) -> go.Figure:
 def timeliness_heatmap(frame: pl.DataFrame) -> go.Figure:
     title = "各区县各月月报报送情况(按期 / 应报)"
     if frame.is_empty():
-        return empty(title, f"所选期间内尚无到期的月报(次月 {DUE_DAY} 日到期)")
+        return empty(title, f"所选期间内尚无到期的月报(次月 {due_day()} 日到期)")
     counties = list(dict.fromkeys(frame["区县"]))
     months = sorted(set(frame["月份"]))
     cells = {(r["区县"], r["月份"]): r for r in frame.iter_rows(named=True)}
@@ -244,12 +241,12 @@ def timeliness_heatmap(frame: pl.DataFrame) -> go.Figure:
             hr.append(f"按期 {r['按期']:,} 份<br>逾期 {r['逾期']:,} 份<br>未报 {r['未报']:,} 份<br>"
                       f"按期报送率 {r['按期报送率']:.1%}")
         z.append(zr), text.append(tr), hover.append(hr)
-    labels = _short_months(months)
+    labels = month_labels(months)
     fig = go.Figure(go.Heatmap(
         z=z, x=labels, y=counties, text=text, texttemplate="%{text}", customdata=hover, zmin=0, zmax=1,
         colorscale=[[0, RED], [0.8, AMBER], [1, GREEN]], xgap=2, ygap=2,
         colorbar={"title": {"text": "按期报送率"}, "tickformat": ".0%"},
         hovertemplate="%{y} · %{x}<br>%{customdata}<extra></extra>"))
-    fig.update_xaxes(title_text=_month_axis(months), side="bottom", showgrid=False)
+    fig.update_xaxes(title_text=month_axis_title(months, "统计月份"), side="bottom", showgrid=False)
     fig.update_yaxes(title_text="区县", autorange="reversed", showgrid=False)
     return _layout(fig, title, height=max(300, 52 * len(counties) + 130))

@@ -1,8 +1,8 @@
 """核查与帮教: inmate verification tasks and released persons. Plain queries and charts, no Streamlit.
 
-Definitions follow the scoring rubric (shared/spec/scoring.md #2, #3, #10 and the lost_contact deduction):
-a task counts when its 下发日期 is in the period and at least 30 days before the as-of date; the as-of date
-is the end of the chosen period or the latest data date, whichever is earlier.
+核查率, 核查成功率, 必接必送率 and 脱管/漏管 are the scoring's own records (indicators 2, 3, 10 and the lost_contact
+deduction, via dashboard.metrics) cut by the sidebar's county, township and period and summed per county or month:
+the page and 考评排名 count the same tasks and persons. The verification window is the rubric's.
 """
 from __future__ import annotations
 
@@ -12,85 +12,74 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty, reference_line
+from dashboard import metrics
+from dashboard.charts import (AMBER, BLUE, GREEN, GREY, RED, _layout, empty, month_axis_title, month_labels,
+                              reference_line)
 from dashboard.db import query
-from dashboard.filters import Filters
-
-TARGET = 0.90           # campaign plan: 核查率, 核查成功率 ≥ 90%
-HANDOVER_TARGET = 1.00  # campaign plan: 重点帮教对象必接必送率 100%
-OVERDUE_DAYS = 30       # scoring default: a task counts 30 days after it is issued
+from dashboard.definitions import pct
+from dashboard.filters import Filters, month_end
+from warehouse.rubric import rubric_in_force
 
 
-def as_of(f: Filters, path: Path | None = None) -> date:
-    """The end of the chosen period or the latest data date, whichever is earlier."""
-    from dashboard.ranking import default_as_of
-
-    return min(f.last_day, default_as_of(path))
+FIELDS = ("townships",)  # the sidebar filters this page's data can be cut by (pages say which it is not)
 
 
-def _task_where(f: Filters, cutoff: date) -> tuple[str, dict]:
-    where, params = f.sql(month_col=None, township_col="township_code")
-    params.update(start=f.start, cutoff=cutoff)
-    return f"{where} AND issued_date >= $start AND issued_date <= $cutoff", params
+def window_days() -> int:
+    """Days a task has to be verified before it counts (the rubric's verification window)."""
+    return int(rubric_in_force().param("verification_rate", "window_days"))
 
 
-def _rates(group: str, f: Filters, day: date, path: Path | None) -> pl.DataFrame:
-    where, params = _task_where(f, day - timedelta(days=OVERDUE_DAYS))
-    params["asof"] = day
-    return query(f"""
-        SELECT {group}, count(*) AS 应核查任务数,
-               count(*) FILTER (WHERE is_verified AND feedback_date <= $asof) AS 已核查任务数,
-               count(*) FILTER (WHERE is_verified_successfully AND feedback_date <= $asof) AS 核查成功数
-        FROM marts.verification_tasks WHERE {where}
-        GROUP BY ALL ORDER BY ALL""", params, path).with_columns(
-        (pl.col("已核查任务数") / pl.col("应核查任务数")).alias("核查率"),
-        pl.when(pl.col("已核查任务数") > 0).then(pl.col("核查成功数") / pl.col("已核查任务数")).alias("核查成功率"))
+def targets() -> dict[str, float]:
+    r = rubric_in_force().indicators
+    return {k: r[k].target for k in ("verification_rate", "verification_success_rate", "key_handover_rate")}
+
+
+def _both(f: Filters, day: date, by: tuple[str, ...], path: Path | None) -> pl.DataFrame:
+    """核查率 (indicator 2) and 核查成功率 (indicator 3) per group: tasks due, verified, verified successfully."""
+    rate = metrics.results("verification_rate", f, day, by, fields=FIELDS, path=path)
+    success = metrics.results("verification_success_rate", f, day, by, fields=FIELDS, path=path)
+    frame = rate.select(*by, pl.col("denominator").alias("应核查任务数"), pl.col("numerator").cast(pl.Int64).alias("已核查任务数"),
+                        pl.col("value").alias("核查率"))
+    success = success.select(*by, pl.col("numerator").cast(pl.Int64).alias("核查成功数"), pl.col("value").alias("核查成功率"))
+    return metrics.side_by_side(frame, success, by).with_columns(pl.col("核查成功数").fill_null(0))
 
 
 def rates_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    return _rates("county_code AS 区县代码, county AS 区县", f, day, path)
+    names = metrics.county_names(path)
+    return (_both(f, day, ("county_code",), path).join(names, on="county_code", how="left")
+            .select(pl.col("county_code").alias("区县代码"), "区县", pl.exclude("county_code", "区县")))
 
 
 def rates_by_month(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    """Per issue month, only months whose every task has had its 30 days by `day`: a month with one task old
-    enough (issued on the 1st) would otherwise show as a collapse to 0% or a jump to 100%."""
-    frame = _rates("CAST(date_trunc('month', issued_date) AS DATE) AS 下发月份", f, day, path)
-    cutoff = day - timedelta(days=OVERDUE_DAYS)
-    return frame.filter(pl.col("下发月份").dt.month_end() <= cutoff)
+    """Per issue month; a month is complete (完整) when every task issued in it has had its window by `day`: until
+    then it holds only the tasks of its first days and would show a collapse or a jump."""
+    frame = _both(f, day, ("month",), path).rename({"month": "下发月份"})
+    cutoff = day - timedelta(days=window_days())
+    return frame.with_columns(pl.col("下发月份").map_elements(lambda m: month_end(m) <= cutoff, return_dtype=pl.Boolean)
+                              .alias("完整"))
 
 
 def kpis(f: Filters, day: date, path: Path | None = None) -> dict:
-    by_county = rates_by_county(f, day, path)
-    tasks, verified, ok = (int(by_county[c].sum()) for c in ("应核查任务数", "已核查任务数", "核查成功数"))
-    where, params = _person_where(f, day)
-    p = query(f"""
-        SELECT count(*) FILTER (WHERE is_key_person) AS key_persons,
-               count(*) FILTER (WHERE is_key_person AND is_escorted_handover) AS key_escorted,
-               count(*) FILTER (WHERE is_lost_contact) AS lost
-        FROM marts.released_persons WHERE {where}""", params, path).row(0, named=True)
-    lost_where, lost_params = _lost_where(f)
-    p["lost"] = query(f"SELECT count(*) AS n FROM marts.released_persons WHERE {lost_where} AND is_lost_contact",
-                      lost_params, path)["n"][0]
+    both = _both(f, day, (), path).row(0, named=True)
+    handover = metrics.result("key_handover_rate", f, day, fields=FIELDS, path=path)
+    lost = metrics.counts("lost_contact", f, day, fields=FIELDS, path=path).item()
     return {
-        "tasks": tasks, "verified": verified, "succeeded": ok,
-        "verification_rate": verified / tasks if tasks else None,
-        "success_rate": ok / verified if verified else None,
-        "key_persons": p["key_persons"], "key_escorted": p["key_escorted"],
-        "handover_rate": p["key_escorted"] / p["key_persons"] if p["key_persons"] else None,
-        "lost_contact": p["lost"],
+        "tasks": both["应核查任务数"], "verified": both["已核查任务数"], "succeeded": both["核查成功数"],
+        "verification_rate": both["核查率"], "success_rate": both["核查成功率"],
+        "key_persons": handover["denominator"], "key_escorted": int(handover["numerator"]),
+        "handover_rate": handover["value"], "lost_contact": lost,
     }
 
 
 def overdue(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    """Tasks issued in the period, at least 30 days before as-of, still not verified; most overdue first."""
-    where, params = _task_where(f, day - timedelta(days=OVERDUE_DAYS))
-    params["asof"] = day
-    return query(f"""
-        SELECT county AS 区县, coalesce(township, '未识别乡镇') AS 乡镇, task_id AS 核查编号, prison_name AS 监狱名称,
-               issued_date AS 下发日期, (CAST($asof AS DATE) - issued_date) - {OVERDUE_DAYS} AS 超期天数
-        FROM marts.verification_tasks
-        WHERE {where} AND NOT (coalesce(is_verified, false) AND feedback_date <= $asof)
-        ORDER BY 超期天数 DESC, 区县, 乡镇, 核查编号""", params, path)
+    """Tasks due (issued in the period, their window past by `day`) still not verified; most overdue first."""
+    tasks = metrics.records("verification_rate", f, day, fields=FIELDS, path=path).filter(~pl.col("in_numerator"))
+    names = metrics.county_names(path)
+    return (tasks.join(names, on="county_code", how="left")
+            .select("区县", pl.col("township").fill_null("未识别乡镇").alias("乡镇"), pl.col("record_id").alias("核查编号"),
+                    pl.col("prison_name").alias("监狱名称"), pl.col("issued_date").alias("下发日期"),
+                    pl.col("days_overdue").alias("超期天数"))
+            .sort(["超期天数", "区县", "乡镇", "核查编号"], descending=[True, False, False, False]))
 
 
 def _person_where(f: Filters, day: date) -> tuple[str, dict]:
@@ -100,13 +89,12 @@ def _person_where(f: Filters, day: date) -> tuple[str, dict]:
 
 
 def key_handover_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    where, params = _person_where(f, day)
-    return query(f"""
-        SELECT county AS 区县, count(*) FILTER (WHERE is_escorted_handover) AS 必接必送,
-               count(*) FILTER (WHERE NOT coalesce(is_escorted_handover, false)) AS 其他衔接方式
-        FROM marts.released_persons WHERE {where} AND is_key_person
-        GROUP BY ALL ORDER BY 区县""", params, path).with_columns(
-        (pl.col("必接必送") / (pl.col("必接必送") + pl.col("其他衔接方式"))).alias("必接必送率"))
+    """Indicator 10 per county: key persons released in the period handed over 必接必送, and the others."""
+    rate = metrics.results("key_handover_rate", f, day, ("county_code",), fields=FIELDS, path=path)
+    return (rate.join(metrics.county_names(path), on="county_code", how="left")
+            .select("区县", pl.col("numerator").cast(pl.Int64).alias("必接必送"),
+                    (pl.col("denominator") - pl.col("numerator").cast(pl.Int64)).alias("其他衔接方式"),
+                    pl.col("value").alias("必接必送率")))
 
 
 def status_by_county(column: str, f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
@@ -118,18 +106,14 @@ def status_by_county(column: str, f: Filters, day: date, path: Path | None = Non
         FROM marts.released_persons WHERE {where} GROUP BY ALL ORDER BY 区县, 情况""", params, path)
 
 
-def _lost_where(f: Filters) -> tuple[str, dict]:
-    """脱管/漏管 as the scoring deduction counts it: a person's latest status, whatever the release date."""
-    return f.sql(month_col=None, township_col="township_code")
-
-
 def lost_contact(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
-    where, params = _lost_where(f)
-    return query(f"""
-        SELECT county AS 区县, coalesce(township, '未识别乡镇') AS 乡镇, person_id AS 人员编号, name_masked AS 姓名,
-               released_date AS 释放日期, assistance_status AS 帮教情况
-        FROM marts.released_persons WHERE {where} AND is_lost_contact
-        ORDER BY 区县, 乡镇, 释放日期, 人员编号""", params, path)
+    """The persons of the lost_contact deduction (their latest status 脱管 or 漏管, whatever the release date)."""
+    lost = metrics.records("lost_contact", f, day, fields=FIELDS, path=path)
+    return (lost.join(metrics.county_names(path), on="county_code", how="left")
+            .select("区县", pl.col("township").fill_null("未识别乡镇").alias("乡镇"), pl.col("record_id").alias("人员编号"),
+                    pl.col("name_masked").alias("姓名"), pl.col("released_date").alias("释放日期"),
+                    pl.col("assistance_status").alias("帮教情况"))
+            .sort(["区县", "乡镇", "释放日期", "人员编号"], nulls_last=True))
 
 
 def separated_by_county(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
@@ -143,11 +127,17 @@ def separated_by_county(f: Filters, day: date, path: Path | None = None) -> pl.D
 # ------------------------------------------------------------------ charts
 
 def _target_line(fig: go.Figure, target: float) -> None:
-    reference_line(fig, target, f"目标<br>{target:.0%}")
+    reference_line(fig, target, f"目标<br>{pct(target)}")
+
+
+def _target_text() -> str:
+    t = targets()
+    rate, success = t["verification_rate"], t["verification_success_rate"]
+    return f"目标 ≥ {pct(rate)}" if rate == success else f"目标:核查率 ≥ {pct(rate)},核查成功率 ≥ {pct(success)}"
 
 
 def rates_by_county_chart(frame: pl.DataFrame) -> go.Figure:
-    title = f"各区县核查率与核查成功率(目标 ≥ {TARGET:.0%})"
+    title = f"各区县核查率与核查成功率({_target_text()})"
     if frame.is_empty():
         return empty(title, "当前筛选条件下没有应核查任务")
     fig = go.Figure([
@@ -162,7 +152,7 @@ def rates_by_county_chart(frame: pl.DataFrame) -> go.Figure:
                hovertemplate="%{x}<br>核查成功率:%{y:.1%}<br>核查成功 %{customdata[0]:,} / 已核查 %{customdata[1]:,} 件"
                              "<extra></extra>"),
     ])
-    _target_line(fig, TARGET)
+    _target_line(fig, targets()["verification_rate"])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="比率(%)", tickformat=".0%", range=[0, 1.15])
     fig.update_xaxes(title_text="区县(户籍地)")
@@ -172,21 +162,24 @@ def rates_by_county_chart(frame: pl.DataFrame) -> go.Figure:
 
 
 def rates_by_month_chart(frame: pl.DataFrame) -> go.Figure:
-    title = "各下发月份核查率与核查成功率(下发满30天的整月)"
+    title = f"各下发月份核查率与核查成功率(下发满 {window_days()} 天的任务)"
     if frame.is_empty():
-        return empty(title, "当前筛选条件下没有已满30天的整月任务")
-    months = [f"{d.month}月" for d in frame["下发月份"]]
+        return empty(title, f"当前筛选条件下没有下发满 {window_days()} 天的任务")
+    months = month_labels(frame["下发月份"], frame["完整"])
     fig = go.Figure([
         go.Scatter(x=months, y=frame["核查率"], name="核查率", mode="lines+markers", line={"color": BLUE, "width": 3},
                    hovertemplate="%{x}<br>核查率:%{y:.1%}<extra></extra>"),
         go.Scatter(x=months, y=frame["核查成功率"], name="核查成功率", mode="lines+markers",
                    line={"color": GREEN, "width": 3}, hovertemplate="%{x}<br>核查成功率:%{y:.1%}<extra></extra>"),
     ])
-    _target_line(fig, TARGET)
+    _target_line(fig, targets()["verification_rate"])
     fig.update_yaxes(title_text="比率(%)", tickformat=".0%", range=[0, 1.1])
-    fig.update_xaxes(title_text="下发月份(2023年)")
+    fig.update_xaxes(title_text=month_axis_title(frame["下发月份"], "下发月份"))
     fig = _layout(fig, title)
     fig.update_layout(margin={"r": 50})
+    if not frame["完整"].all():  # lines, not bars: say which months are not complete yet
+        fig.update_layout(title_subtitle={"text": f"标注“(未完)”的月份尚有任务未满 {window_days()} 天,比率还会变化",
+                                          "font": {"color": GREY, "size": 11}}, margin={"t": 70})
     return fig
 
 

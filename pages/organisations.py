@@ -1,32 +1,39 @@
 """组织与队伍: which 评理说事点 were idle last month, and how the mediators, centres and star offices stand."""
 import streamlit as st
 
+from dashboard import metrics
 from dashboard import organisations as org
+from dashboard.definitions import indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes
 from dashboard.frame import data, filters, not_applied_note
 from dashboard.filters import month_label
+from warehouse.rubric import rubric_in_force
 
 f = filters()
+day = data(metrics.as_of, f)
+RULES, rubric = indicator_definitions(), rubric_in_force()
 st.title("组织与队伍")
 st.caption(f"评理说事点是否每月都有专职调解员受理案件,调解员队伍、调处化解中心和星级司法所建设是否按期 · {f.period_label()}")
 not_applied_note(f, "townships")
 
 # ---------------------------------------------------------------- 1. 评理说事点月度活跃
-st.subheader("评理说事点月度活跃", help="口径(考评指标5):自2023年4月起的每个整月,评理说事点在该月受理(受理日期在当月)"
-             "至少1件由本点(调解员所属组织编码为该点)专职调解员调解的案件即为“达标”;只统计成立日期为空或早于当月的"
-             "村(居)民评理说事点;尚未结束的月份不计。")
-pm = data(org.point_months, f)
+st.subheader("评理说事点月度活跃", help="口径(考评指标5):" + RULES["point_monthly_rate"]
+             + "本页按所选期间内的整月统计;尚未结束的月份不计。")
+pm = data(org.point_months, f, day)
 POINT_ROWS = 120  # one row per point up to this many; above it the heatmap sums points per township
 by_point = 0 < pm["org_id"].n_unique() <= POINT_ROWS if not pm.is_empty() else False
 if pm.is_empty():
-    st.info("当前筛选期间内没有可统计的整月(评理说事点自2023年4月起按月统计),请调整期间。")
+    first = rubric.param("point_monthly_rate", "first_month")
+    st.info(f"当前筛选期间内没有可统计的整月(评理说事点自{month_label(first)}起按月统计),请调整期间。")
 else:
-    rate = pm["active"].mean()
+    rate = data(org.point_rate, f, day)
     c1, c2 = st.columns(2)
-    c1.metric("月度达标率", f"{rate:.1%}", help="达标的(评理说事点×月份)数 ÷ 全部(评理说事点×月份)数,计划目标 100%")
+    c1.metric(f"评理说事点月度达标率(目标 {pct(rate['target'])})", f"{rate['value']:.1%}",
+              help=f"达标的(评理说事点×月份){int(rate['numerator']):,} 个 ÷ 全部 {rate['denominator']:,} 个。"
+                   + RULES["point_monthly_rate"])
     c2.metric("评理说事点", f"{pm['org_id'].n_unique():,} 个", help="筛选区县内类型为村(居)民评理说事点的调解组织")
     # the list a county acts on comes first; the heatmap below shows how it got there
-    last, idle = data(org.inactive_points, f)
+    last, idle = data(org.inactive_points, f, day)
     if last is not None:
         st.markdown(f"**{month_label(last)}未达标(无本点专职调解员受理案件)的评理说事点**(共 {idle.height:,} 个)")
         if idle.is_empty():
@@ -43,8 +50,8 @@ else:
 
 # ---------------------------------------------------------------- 2. 调解员队伍
 st.subheader("调解员队伍", help="按调解员名册(最新一次导出):专职占比 = 专兼职为“专职”的调解员 ÷ 全部调解员;"
-             "培训覆盖率 = 年度培训日期在 2023-01-01 至截至日期之间的调解员 ÷ 全部调解员(考评指标12,市局默认目标 100%)。")
-med = data(org.mediators_by_county, f)
+             "培训覆盖率(考评指标12)= " + RULES["training_rate"])
+med = data(org.mediators_by_county, f, day)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(org.rate_bars(med, "专职占比", "专职调解员数", "各区县专职调解员占比"),
@@ -58,14 +65,13 @@ else:
     st.dataframe(med.drop("区县代码"), hide_index=True, column_config={
         **{c: st.column_config.NumberColumn(format="localized") for c in ("调解员数", "专职调解员数", "已培训人数")},
         "专职占比": st.column_config.NumberColumn(format="percent", help="口径:专兼职为“专职”的调解员 ÷ 全部调解员"),
-        "培训覆盖率": st.column_config.NumberColumn(format="percent", help="口径(考评指标12):年度培训日期在2023年1月1日"
-                                               "至数据截止日之间的调解员 ÷ 全部调解员,目标 100%"),
+        "培训覆盖率": st.column_config.NumberColumn(format="percent", help="口径(考评指标12):" + RULES["training_rate"]),
     })
 
 # ---------------------------------------------------------------- 3. 调处化解中心
-st.subheader("调处化解中心建设", help="口径(考评指标6):县级中心建成日期不晚于2023年6月20日;乡镇级中心挂牌运行日期不晚于"
-             "2023年9月20日且专职人民调解员不少于2名。日期为空视为未按期。")
-cen = data(org.centres, f)
+st.subheader("调处化解中心建设", help="口径(考评指标6):" + RULES["center_build"]
+             + "下表每个区县一行县级中心、每个乡镇(街道)一行乡镇级中心,日期为空视为未按期。")
+cen = data(org.centres, f, day)
 if cen.is_empty():
     st.info("当前筛选条件下没有调处化解中心数据。")
 else:
@@ -74,13 +80,15 @@ else:
         "建成日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "挂牌运行日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "截止日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
-        "状态": st.column_config.TextColumn("状态", help="⚠ 表示乡镇级中心专职人民调解员少于2名;⏳ 表示截止日期晚于截至日期")})
+        "状态": st.column_config.TextColumn("状态", help=f"⚠ 表示乡镇级中心专职人民调解员少于 "
+                                          f"{rubric.param('center_build', 'township_centre_min_full_time')} 名;"
+                                          "⏳ 表示截止日期晚于截至日期、尚未达标")})
 
 # ---------------------------------------------------------------- 4. 星级司法所
-st.subheader("星级司法所创建", help="口径(考评指标7):创建计划报送日期不晚于2023年3月20日、佐证材料报送日期不晚于"
-             "2023年6月20日的司法所 ÷ 区县全部司法所;日期为空视为未按期。")
-star = data(org.star_offices, f)
-st.plotly_chart(org.star_bars(star), config={"displaylogo": False})
+st.subheader("星级司法所创建", help="口径(考评指标7):" + RULES["star_office"])
+star = data(org.star_offices, f, day)
+st.plotly_chart(org.star_bars(star, rubric.param("star_office", "plan_deadline"),
+                              rubric.param("star_office", "evidence_deadline")), config={"displaylogo": False})
 if not star.is_empty():
     st.dataframe(star.drop("区县代码"), hide_index=True, column_config={
         **{c: st.column_config.NumberColumn(format="localized") for c in ("司法所数", "计划按期数", "材料按期数", "均按期数")},

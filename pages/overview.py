@@ -1,17 +1,19 @@
 """总览: is the city on track for the campaign plan's targets and deadlines, and which counties lag?"""
 import streamlit as st
 
-from dashboard import charts, queries, ranking, verification
+from dashboard import charts, metrics, queries, ranking
 from dashboard import overview as ov
-from dashboard.definitions import DEFINITIONS
+from dashboard.definitions import definitions, indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, filters, to_url, url_widget
+from warehouse.rubric import rubric_in_force
 
 f = filters()
 st.title("总览")
 st.caption(f"专项行动方案各项目标是否达到、哪些区县落后、时间节点是否按期 · {f.period_label()}")
 
-as_of = data(verification.as_of, f)  # the period's last day or the latest data date, as on every page
+DEFINITIONS, RULES, rubric = definitions(), indicator_definitions(), rubric_in_force()
+as_of = data(metrics.as_of, f)  # the sidebar's as-of date, the same on every page
 card = data(ranking.scorecard, as_of)
 names = dict(data(queries.counties).iter_rows())
 scope = "、".join(names[c] for c in f.counties) if f.counties else "全市"
@@ -28,9 +30,9 @@ for start in range(0, targets.height, 3):
         value = ranking.pct_text(row["值"], row["目标"])  # 9.997% against 10% is not shown as 10.0%
         ok = row["达标区县数"] == row["适用区县数"]
         delta = (f"{row['达标区县数']}/{row['适用区县数']} 个区县达标" if row["适用区县数"] else "不适用")
-        col.metric(f"{row['指标']}(目标 {row['目标']:.0%})", value, delta=delta,
+        col.metric(f"{row['指标']}(目标 {pct(row['目标'])})", value, delta=delta,
                    delta_color="green" if ok else "red", delta_arrow="off", border=True,
-                   help=ranking.INDICATOR_DEFINITIONS[row["key"]]
+                   help=RULES[row["key"]]
                    + (f" 未达标:{row['未达标区县']}。" if row["未达标区县"] else ""))
 
 # ---------------------------------------------------------------- 2. the county map
@@ -78,7 +80,7 @@ with left:
 # ---------------------------------------------------------------- 3. the campaign timeline
 ms = data(ov.milestones, f, as_of)
 st.subheader("专项行动时间轴", help=DEFINITIONS["时间节点"])
-st.plotly_chart(ov.timeline(ms, as_of), config={"displaylogo": False})
+st.plotly_chart(ov.timeline(ms, as_of, rubric), config={"displaylogo": False})
 st.dataframe(ms.drop("序号"), hide_index=True, column_config={
     "截止日期": st.column_config.DateColumn("截止日期", format="YYYY年MM月DD日"),
     "按期完成区县数": st.column_config.NumberColumn("按期完成(个区县)", format="%d"),
@@ -87,30 +89,33 @@ st.dataframe(ms.drop("序号"), hide_index=True, column_config={
 
 # ---------------------------------------------------------------- 4. cases in the period
 st.subheader(f"人民调解案件 · {f.period_label()}", help=DEFINITIONS["受理案件数"])
-k = data(queries.kpis, f)
-pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+k = data(queries.kpis, f, as_of)
+fmt = lambda v: "—" if v is None else ranking.pct_text(v)  # noqa: E731
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("受理案件数", f"{k['accepted']:,} 件", help=DEFINITIONS["受理案件数"])
-c2.metric("办结案件数", f"{k['closed']:,} 件", help=DEFINITIONS["办结案件数"])
-c3.metric("调解成功率", pct(k["success_rate"]), help=DEFINITIONS["调解成功率"])
-gap = None if k["entry_rate"] is None else (k["entry_rate"] - k["entry_rate_target"]) * 100
-c4.metric("案件录入率(目标 ≥ 90%)", pct(k["entry_rate"]),
+c2.metric("调结案件数", f"{k['closed']:,} 件", help=DEFINITIONS["调结案件数"])
+c3.metric("调解成功率", fmt(k["success_rate"]), help=DEFINITIONS["调解成功率"]
+          + f" 本期调结 {k['closed']:,} 件,其中调解成功 {k['succeeded']:,} 件。")
+target = k["entry_rate_target"]
+gap = None if k["entry_rate"] is None else (k["entry_rate"] - target) * 100
+c4.metric(f"案件录入率(目标 ≥ {pct(target)})", fmt(k["entry_rate"]),
           delta=None if gap is None else f"{gap:+.1f} 个百分点(较目标)", delta_color="normal",
-          help=DEFINITIONS["录入率"])
+          help=DEFINITIONS["录入率"] + ("" if k["entered"] is None else
+                                       f" 本期系统录入 {k['entered']:,} 件,月报受理 {k['reported']:,} 件。"))
 
-rates = data(queries.entry_rate_by_county, f)
-rate_defined = not (f.dispute_types or f.org_types)  # the paper monthly report has neither
+rates = data(queries.entry_rate_by_county, f, as_of)
+rate_defined = not metrics.refused("entry_rate", f)  # the paper report has no dispute or organisation type
 NO_RATE = ("录入率以乡镇(街道)统计月报的受理案件数为分母,月报不分纠纷类型和组织类型;"
            "清除侧栏“纠纷类型”“组织类型”筛选后显示各区县录入率。")
 left, right = st.columns(2)
 with left:
     if rate_defined:
-        st.plotly_chart(charts.entry_rate_by_county(rates, queries.ENTRY_RATE_TARGET), config={"displaylogo": False})
+        st.plotly_chart(charts.entry_rate_by_county(rates, target), config={"displaylogo": False})
     else:
         st.info(NO_RATE)
 with right:
-    st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f)), config={"displaylogo": False})
-st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f)), config={"displaylogo": False})
+    st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f, as_of)), config={"displaylogo": False})
+st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f, as_of)), config={"displaylogo": False})
 
 st.subheader("各区县案件录入率", help=DEFINITIONS["录入率"])
 table = rates.drop("区县代码")
@@ -127,7 +132,8 @@ else:
     })
     name = f"铁岭市人民调解案件录入率_{f.start:%Y%m}-{f.end:%Y%m}"
     d1, d2, _ = st.columns([1, 1, 4])
-    d1.download_button("下载 Excel(XLSX)", to_xlsx_bytes(table, "铁岭市人民调解案件录入率", f.period_label(),
+    d1.download_button("下载 Excel(XLSX)", to_xlsx_bytes(table, "铁岭市人民调解案件录入率",
+                                                      f"{f.period_label()} · 截至 {as_of:%Y-%m-%d}",
                                                       percent_columns=("录入率", "目标")),
                        file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     d2.download_button("下载 CSV", to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv")

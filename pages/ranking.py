@@ -4,38 +4,27 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import ranking
-from dashboard.definitions import DEFINITIONS
-from dashboard.frame import data, filters, not_applied_note, to_url, url_widget
+from dashboard import metrics, ranking
+from dashboard.definitions import deduction_definitions, definitions, indicator_definitions, pct
+from dashboard.frame import data, filters, not_applied_note
 from warehouse import score_export
 
-f = filters()  # the shared frame (sidebar); the county/period filters do not apply to the year-end scoring
+f = filters()  # the shared frame (sidebar): its as-of date is this page's; the area filters do not apply
 st.title("考评排名")
-st.caption("截至所选日期,七个区县按专项行动考评细则各得多少分、排第几,哪些区县列入通报、原因是什么"
-           "(本页按截至日期计算,不受侧边栏区县、期间筛选影响)")
+st.caption("截至侧栏所选日期,七个区县按专项行动考评细则各得多少分、排第几,哪些区县列入通报、原因是什么"
+           "(与总览等各页同一截至日期;七个区县全部排名,不受区县、乡镇等筛选影响)")
 not_applied_note(f)
 
 PLOT = {"displaylogo": False}
-default_as_of = data(ranking.default_as_of)
-
-
-def _link_date(text: str) -> date:
-    day = date.fromisoformat(text)
-    if not ranking.CAMPAIGN_START <= day <= ranking.CAMPAIGN_END:
-        raise ValueError(text)
-    return day
-
-
-seeded = url_widget("asof", "r_as_of", _link_date)  # ?asof=2023-06-30 reproduces a ranking at that date
-as_of: date = st.date_input("截至日期", **({} if seeded else {"value": default_as_of}), min_value=ranking.CAMPAIGN_START,
-                            max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_as_of",
-                            help=f"各项指标统计 2023-03-01 至该日(含)的数据;默认为数据中最新的日期({default_as_of:%Y-%m-%d})。")
-to_url("asof", None if as_of == default_as_of else as_of.isoformat())
+DEFINITIONS, RULES, DEDUCTIONS = definitions(), indicator_definitions(), deduction_definitions()
+as_of: date = data(metrics.as_of, f)  # the sidebar's as-of date (?asof= in a link), the same on every page
 card = data(ranking.scorecard, as_of)
 rubric = card.rubric
+st.markdown(f"**截至日期:{as_of:%Y-%m-%d}**(在侧栏“截至日期”中可按日选择) · 考评细则:{rubric.label}",
+            help=DEFINITIONS["截至日期"])
 
 with st.expander("指标口径(十二项指标、扣分与计分规则)", icon=":material/menu_book:"):
-    st.markdown(ranking.definitions_markdown())
+    st.markdown(ranking.definitions_markdown(rubric))
 
 # ------------------------------------------------------------------ 概况
 flagged = [c for c in card.counties if c.notice]
@@ -91,12 +80,11 @@ config = {
 for name, key in indicator_cols.items():
     rule = rubric.indicators[key]
     config[name] = st.column_config.TextColumn(
-        name, help=f"权重 {rule.weight:g} 分 · 目标 {ranking.pct_text(rule.target)}"
-                   f"({'方案' if rule.plan_target else '市局默认'})。{ranking.INDICATOR_DEFINITIONS[key]}")
+        name, help=f"权重 {rule.weight:g} 分。{RULES[key]}")
     config[f"{name}得分"] = st.column_config.NumberColumn(f"{name}得分", help=f"满分 {rule.weight:g} 分")
 for key in ranking.DEDUCTION_KEYS:
     name = f"扣分:{rubric.deductions[key].name}"
-    config[name] = st.column_config.NumberColumn(name, help=ranking.DEDUCTION_DEFINITIONS[key])
+    config[name] = st.column_config.NumberColumn(name, help=DEDUCTIONS[key])
 st.dataframe(styled, hide_index=True, column_config=config, key="r_table")
 if flagged:
     st.error("**列入通报的区县及原因**\n" + "\n".join(
@@ -116,10 +104,10 @@ st.plotly_chart(ranking.points_breakdown(card), config=PLOT, key="r_breakdown")
 
 # ------------------------------------------------------------------ 排名对比
 st.subheader("排名对比", help="同一考评细则在两个截至日期的排名与总分对比,看哪些区县上升、哪些下降。")
-compare_default = min(ranking.COMPARE_DEFAULT, as_of)
-compare: date = st.date_input("对比日期", value=compare_default, min_value=ranking.CAMPAIGN_START,
-                              max_value=ranking.CAMPAIGN_END, format="YYYY-MM-DD", key="r_compare",
-                              help="与上面所选截至日期的排名对比,默认 2023-06-30(上半年)。")
+compare_default = ranking.compare_default(as_of)
+compare: date = st.date_input("对比日期", value=compare_default, min_value=rubric.campaign_start,
+                              max_value=rubric.campaign_end, format="YYYY-MM-DD", key="r_compare",
+                              help=f"与截至日期 {as_of:%Y-%m-%d} 的排名对比,默认为上月末({compare_default:%Y-%m-%d})。")
 before = data(ranking.scorecard, compare)
 moves = ranking.rank_comparison(before, card)
 left, right = st.columns([2, 3])
@@ -145,7 +133,7 @@ with st.expander("权重模拟", icon=":material/tune:"):
             st.session_state[f"r_w_{key}"] = defaults[i]
         cols[i % 4].number_input(f"{i + 1}. {rubric.indicators[key].name}", min_value=0.0, max_value=100.0,
                                  step=1.0, format="%.1f", key=f"r_w_{key}",
-                                 help=f"默认权重 {defaults[i]:g} 分。{ranking.INDICATOR_DEFINITIONS[key]}")
+                                 help=f"默认权重 {defaults[i]:g} 分。{RULES[key]}")
     weights = tuple(float(st.session_state[f"r_w_{k}"]) for k in ranking.INDICATOR_KEYS)
     total_weight = ranking.weight_sum(weights)
     st.button("恢复默认权重", on_click=_reset, key="r_reset")
@@ -192,18 +180,18 @@ if county_code and key:
         m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
         m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
         m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
-                  help=f"目标 {ranking.pct_text(rubric.indicators[key].target)}")
+                  help=f"目标 {pct(rubric.indicators[key].target)}")
         m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分",
                    help="本项得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
-        st.caption(ranking.INDICATOR_DEFINITIONS[key])
+        st.caption(RULES[key])
         t1, t2 = st.tabs([f"计入分子的记录({tr.numerator.height:,} 条)", f"计入分母的记录({tr.denominator.height:,} 条)"])
         with t1:
             _records(ranking.labelled(tr.numerator), "r_drill_num")
         with t2:
             _records(ranking.labelled(tr.denominator), "r_drill_den")
     else:
-        st.metric("计入的记录", f"{tr.count:,} 条", help=ranking.DEDUCTION_DEFINITIONS[key])
-        st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{ranking.DEDUCTION_DEFINITIONS[key]}")
+        st.metric("计入的记录", f"{tr.count:,} 条", help=DEDUCTIONS[key])
+        st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{DEDUCTIONS[key]}")
         if tr.records.is_empty():
             st.success("截至所选日期没有需要扣分的记录。", icon=":material/check_circle:")
         else:

@@ -1,22 +1,25 @@
 """风险预警: what the townships' monthly risk reports found and did, and which reports came late or not at all."""
 import streamlit as st
 
+from dashboard import metrics
 from dashboard import risks as r
+from dashboard.definitions import pct
 from dashboard.downloads import to_csv_bytes
 from dashboard.frame import data, filters, not_applied_note
 
 f = filters()
-day = data(r.as_of, f)
+day = data(metrics.as_of, f)
+DUE_DAY, TARGET = r.due_day(), r.target()
 st.title("风险预警")
-st.caption(f"各乡镇(街道)矛盾纠纷风险隐患排查月报:发现了多少风险隐患、化解和稳控了多少,月报是否于次月 {r.DUE_DAY} 日前"
-           f"按期报送 · {f.period_label()} · 截至 {day:%Y-%m-%d}(所选期间末与最新数据日期中较早者)")
+st.caption(f"各乡镇(街道)矛盾纠纷风险隐患排查月报:发现了多少风险隐患、化解和稳控了多少,月报是否于次月 {DUE_DAY} 日前"
+           f"按期报送 · {f.period_label()} · 截至 {day:%Y-%m-%d}")
 not_applied_note(f, "townships")
 
 DEF_CONTENT = "按统计月份在所选期间内的全部风险隐患排查月报(每个乡镇每月取最新一次导出的版本)汇总。"
-DEF_DUE = (f"应报月报 = 所选区县(乡镇)的每个乡镇(街道)× 所选期间内应报日期(次月 {r.DUE_DAY} 日)不晚于截至日期的每个月份,"
+DEF_DUE = (f"应报月报 = 所选区县(乡镇)的每个乡镇(街道)× 所选期间内应报日期(次月 {DUE_DAY} 日)不晚于截至日期的每个月份,"
            "无论是否收到月报;报送日期不晚于应报日期为按期,晚于应报日期但不晚于截至日期为逾期,"
            "截至日期仍未收到为未报(按逾期计)。与年终考评指标11“报送及时率”中风险预警月报的计法一致。")
-DEF_RATE = "按期报送率 = 按期报送的月报份数 ÷ 应报月报份数;目标 100%(方案)。" + DEF_DUE
+DEF_RATE = f"按期报送率 = 按期报送的月报份数 ÷ 应报月报份数;目标 {pct(TARGET)}(方案)。" + DEF_DUE
 DEF_LATE = (DEF_DUE + "逾期天数:逾期月报为报送日期 − 应报日期;未报月报为截至日期 − 应报日期。"
             "截至日期之后才补报的月报在截至日期仍算未报,并注明补报日期。")
 
@@ -28,8 +31,8 @@ c1.metric("排查次数", n(k["screenings"], "次"), help="月报“排查次数
 c2.metric("排查发现矛盾纠纷", n(k["disputes_found"], "件"), help="月报“排查发现纠纷数”之和。" + DEF_CONTENT)
 c3.metric("风险隐患", n(k["hazards"], "件"),
           help="月报高、中、低风险隐患数之和;各等级见下方说明和“各月排查发现风险隐患数”图。" + DEF_CONTENT)
-c4.metric(f"月报按期报送率(目标 {r.TARGET:.0%})", "—" if k["on_time_rate"] is None else f"{k['on_time_rate']:.1%}",
-          delta=None if k["on_time_rate"] is None else f"{(k['on_time_rate'] - r.TARGET) * 100:+.1f} 个百分点(较目标)",
+c4.metric(f"月报按期报送率(目标 {pct(TARGET)})", "—" if k["on_time_rate"] is None else f"{k['on_time_rate']:.1%}",
+          delta=None if k["on_time_rate"] is None else f"{(k['on_time_rate'] - TARGET) * 100:+.1f} 个百分点(较目标)",
           help=DEF_RATE)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("已化解", n(k["resolved"], "件"), help="月报“已化解数”之和。" + DEF_CONTENT)
@@ -48,7 +51,7 @@ st.subheader("风险隐患与处置", help="按统计月份汇总的高、中、
              "上报党委政府的件数。" + DEF_CONTENT)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(r.hazards_chart(data(r.hazards_by_month, f)), config=cfg)
+    st.plotly_chart(r.hazards_chart(data(r.hazards_by_month, f, day)), config=cfg)
 with right:
     st.plotly_chart(r.outcomes_chart(data(r.outcomes_by_county, f)), config=cfg)
 
@@ -62,7 +65,7 @@ with right:
 st.subheader("逾期或未报的月报", help=DEF_LATE)
 late = data(r.late_reports, f, day)
 if k["due"] == 0:
-    st.info(f"所选期间内尚无到期的月报(每月月报于次月 {r.DUE_DAY} 日到期),请调整期间。")
+    st.info(f"所选期间内尚无到期的月报(每月月报于次月 {DUE_DAY} 日到期),请调整期间。")
 elif late.is_empty():
     st.success("当前筛选条件下到期的月报均已按期报送。")
 else:

@@ -1,27 +1,29 @@
 """核查与帮教: are inmate verification tasks done on time, and are released persons handed over and supervised?"""
 import streamlit as st
 
+from dashboard import metrics
 from dashboard import verification as v
+from dashboard.definitions import deduction_definitions, indicator_definitions
+from dashboard.definitions import pct as target_text
 from dashboard.downloads import to_csv_bytes
 from dashboard.frame import data, filters, not_applied_note
 
 f = filters()
-day = data(v.as_of, f)
+day = data(metrics.as_of, f)
+WINDOW, TARGETS, RULES = v.window_days(), v.targets(), indicator_definitions()
 st.title("核查与帮教")
 st.caption(f"服刑人员信息核查是否按时完成、刑满释放人员是否衔接到位并纳入帮教 · {f.period_label()} · "
            f"截至 {day:%Y-%m-%d}(所选期间末与最新数据日期中较早者)")
 not_applied_note(f, "townships")
 
-DEF_TASKS = (f"下发日期在所选期间内且早于截至日期至少 {v.OVERDUE_DAYS} 天的核查任务计为应核查任务;"
-             "按户籍地区县统计。")
-DEF_RATE = "核查率 = 已核查任务数(核查状态为已核查且反馈日期不晚于截至日期)÷ 应核查任务数。" + DEF_TASKS
-DEF_SUCCESS = "核查成功率 = 已核查任务中核查结果为核查成功的任务数 ÷ 已核查任务数。" + DEF_TASKS
-DEF_HANDOVER = ("重点帮教对象必接必送率 = 释放日期在所选期间内(不晚于截至日期)的重点帮教对象中衔接方式为必接必送的人数"
-                " ÷ 这些重点帮教对象人数;目标 100%。")
-DEF_LOST = ("帮教情况(最新一次导出)为脱管或漏管的刑满释放人员人数,不论释放日期、不随期间筛选变化,与年终考评扣分口径一致"
-            "(每人扣 1 分,最多扣 5 分)。")
-DEF_OVERDUE = (f"下发日期在所选期间内、至截至日期已超过 {v.OVERDUE_DAYS} 天仍未核查(截至日期前未反馈核查结果)的任务;"
-               f"超期天数 = 截至日期 − 下发日期 − {v.OVERDUE_DAYS}。")
+PERIOD = "本页按所选期间(下发、释放月份)统计,按户籍地区县、乡镇统计。"
+DEF_RATE = "核查率(考评指标2)= " + RULES["verification_rate"] + PERIOD
+DEF_SUCCESS = "核查成功率(考评指标3)= " + RULES["verification_success_rate"] + PERIOD
+DEF_HANDOVER = "重点帮教对象必接必送率(考评指标10)= " + RULES["key_handover_rate"] + PERIOD
+DEF_LOST = ("帮教情况(最新一次导出)为脱管或漏管的刑满释放人员人数,不论释放日期、不随期间筛选变化,即年终考评扣分项:"
+            + deduction_definitions()["lost_contact"])
+DEF_OVERDUE = (f"下发日期在所选期间内、至截至日期已超过 {WINDOW} 天仍未核查(截至日期前未反馈核查结果)的任务;"
+               f"超期天数 = 截至日期 − 下发日期 − {WINDOW}。")
 
 k = data(v.kpis, f, day)
 pct = lambda x: "—" if x is None else f"{x:.1%}"  # noqa: E731
@@ -32,12 +34,14 @@ def gap(x, target):
 
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"核查率(目标 ≥ {v.TARGET:.0%})", pct(k["verification_rate"]), delta=gap(k["verification_rate"], v.TARGET),
-          help=DEF_RATE)
-c2.metric(f"核查成功率(目标 ≥ {v.TARGET:.0%})", pct(k["success_rate"]), delta=gap(k["success_rate"], v.TARGET),
-          help=DEF_SUCCESS)
-c3.metric("重点帮教对象必接必送率(目标 100%)", pct(k["handover_rate"]),
-          delta=gap(k["handover_rate"], v.HANDOVER_TARGET), help=DEF_HANDOVER)
+t_rate, t_success, t_handover = (TARGETS[k] for k in ("verification_rate", "verification_success_rate",
+                                                       "key_handover_rate"))
+c1.metric(f"核查率(目标 ≥ {target_text(t_rate)})", pct(k["verification_rate"]),
+          delta=gap(k["verification_rate"], t_rate), help=DEF_RATE)
+c2.metric(f"核查成功率(目标 ≥ {target_text(t_success)})", pct(k["success_rate"]),
+          delta=gap(k["success_rate"], t_success), help=DEF_SUCCESS)
+c3.metric(f"重点帮教对象必接必送率(目标 {target_text(t_handover)})", pct(k["handover_rate"]),
+          delta=gap(k["handover_rate"], t_handover), help=DEF_HANDOVER)
 c4.metric("脱管/漏管人数", f"{k['lost_contact']:,} 人", help=DEF_LOST)
 st.caption(f"应核查任务 {k['tasks']:,} 件,已核查 {k['verified']:,} 件,其中核查成功 {k['succeeded']:,} 件;"
            f"重点帮教对象 {k['key_persons']:,} 人,其中必接必送 {k['key_escorted']:,} 人。")
@@ -63,7 +67,7 @@ else:
                        file_name=f"超期未核查任务_截至{day:%Y%m%d}.csv", mime="text/csv")
 
 st.subheader("刑满释放人员衔接与帮教", help="释放日期在所选期间内(且不晚于截至日期)的刑满释放人员:衔接方式、安置情况、"
-             "帮教情况按人员最新一次导出的状态统计;重点帮教对象应“必接必送”(方案目标 100%)。")
+             f"帮教情况按人员最新一次导出的状态统计;重点帮教对象应“必接必送”(目标 {target_text(t_handover)})。")
 left, right = st.columns(2)
 with left:
     st.plotly_chart(v.handover_chart(data(v.key_handover_by_county, f, day)), config=cfg)

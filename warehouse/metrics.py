@@ -38,6 +38,7 @@ PARTS = {"center_build": ("county", "township")}  # an indicator whose value is 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _CUT_BY = re.compile(r"^--\s*cut by(?:\s*\(([^)]+)\))?:\s*(.*)$", re.MULTILINE)
+_GROUP_BY = re.compile(r"^--\s*group by:\s*(.*)$", re.MULTILINE)
 _SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -91,6 +92,15 @@ def cut_by(key: str, record_type: str | None = None) -> frozenset[str]:
     names = lines.get(record_type, lines.get("", "")) if record_type else lines.get("", "")
     names = names.split("(")[0]                            # a note in brackets follows: "none (why not)"
     return frozenset(n.strip() for n in names.split(",") if n.strip() not in ("", "none"))
+
+
+@cache
+def group_by(key: str, record_type: str | None = None) -> frozenset[str]:
+    """The columns the value of `key` may be grouped by: county, its cut columns, and the columns of its
+    `-- group by:` line (properties of records that are each in both numerator and denominator)."""
+    found = _GROUP_BY.search(_source(key))
+    extra = {n.strip() for n in found.group(1).split(",") if n.strip()} if found else set()
+    return frozenset({"county_code", *cut_by(key, record_type), *extra})
 
 
 def params(rubric: Rubric, as_of: date) -> dict[str, Any]:
@@ -197,6 +207,9 @@ def totals(con: duckdb.DuckDBPyConnection, key: str, values: dict[str, Any], by:
     `part` for a parted indicator) over the records within `cut`; one row per group that has records, sorted by the
     group columns. A cut the value cannot make raises NotCuttable."""
     _check_columns(by)
+    splitting = set(by) - group_by(key, record_type)
+    if splitting:
+        raise NotCuttable(f"{_name(key)} 不能按 {'、'.join(CUT_LABELS.get(c, c) for c in sorted(splitting))} 分组")
     where, where_values = cut.sql(key, strict=True, record_type=record_type)
     group = (*by, "part") if key in PARTS else by
     select = "".join(f"{c}, " for c in group)
@@ -213,6 +226,9 @@ def counts(con: duckdb.DuckDBPyConnection, key: str, values: dict[str, Any], by:
            cut: Cut = EVERYTHING) -> pl.DataFrame:
     """Records of deduction `key` per group `by` (column `count`) within `cut`."""
     _check_columns(by)
+    splitting = set(by) - group_by(key)
+    if splitting:
+        raise NotCuttable(f"{_name(key)} 不能按 {'、'.join(CUT_LABELS.get(c, c) for c in sorted(splitting))} 分组")
     where, where_values = cut.sql(key, strict=True)
     select = "".join(f"{c}, " for c in by)
     sql = f"""SELECT {select} count(*) AS count FROM ({sql_text(key)}) WHERE {where}

@@ -86,8 +86,9 @@ def to_csv_bytes(card: Scorecard) -> bytes:
 
 def provenance(card: Scorecard) -> str:
     load = card.load
-    batch = f"{load['run_id']}(入库完成于 {str(load['finished_at']).replace('T', ' ')})" if load else "无入库记录"
-    return f"截至日期:{card.as_of.isoformat()}    数据来源:入库批次 {batch}    考评细则:{card.rubric.source}"
+    finished = str(load["finished_at"]).replace("T", " ").removesuffix("+08:00") if load else ""
+    batch = f"{load['run_id']}(入库完成于 {finished} 北京时间)" if load else "无入库记录"
+    return f"截至日期:{card.as_of.isoformat()}    数据来源:入库批次 {batch}    考评细则:{card.rubric.label}"
 
 
 def to_xlsx_bytes(card: Scorecard) -> bytes:
@@ -214,7 +215,7 @@ def _rubric_sheet(wb, card: Scorecard, head) -> None:
     wrap = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter", "font_size": 10})
     pct = wb.add_format({"border": 1, "num_format": "0.00%", "valign": "vcenter", "font_size": 10})
     num = wb.add_format({"border": 1, "num_format": "0.##", "valign": "vcenter", "font_size": 10})
-    ws.write(0, 0, f"考评细则:{rubric.source}", wb.add_format({"bold": True, "font_size": 12}))
+    ws.write(0, 0, f"考评细则:{rubric.label}({rubric.source})", wb.add_format({"bold": True, "font_size": 12}))
     for j, (name, width) in enumerate((("序号", 5), ("指标", 22), ("代码", 26), ("权重", 6), ("目标", 8),
                                        ("目标来源", 9), ("参数", 60))):
         ws.write(2, j, name, head)

@@ -1,5 +1,6 @@
 -- indicator 8 local_resolution_rate 矛盾不上交率
 -- cut by: township_code, month, dispute_category_code, org_type
+-- group by: dispute_category, campaign_domain, source, org_name, resolution_level
 -- denominator: the county's closed cases (调解结果 调解成功, 调解不成功 or 终止调解) with 调解日期 in the period;
 --   month = the 调解 month.
 -- numerator: of those, 化解层级 村(社区) or 乡镇(街道).

@@ -1,5 +1,6 @@
 -- indicator 9 mediation_success_rate 调解成功率
 -- cut by: township_code, month, dispute_category_code, org_type
+-- group by: dispute_category, campaign_domain, source, org_name, resolution_level
 -- denominator: the closed cases of indicator 8 (调解成功, 调解不成功 or 终止调解, 调解日期 in the period);
 --   month = the 调解 month.
 -- numerator: of those, 调解结果 调解成功.
