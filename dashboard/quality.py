@@ -160,13 +160,22 @@ def quarantine_options(path: Path | None = None) -> dict:
             "rules": {r: rule_text(r) for r in rules}}
 
 
+def _detail(path: Path | None) -> str:
+    """meta.quarantine.detail, or empty text in a warehouse the ETL has not run on since the column came
+    (the next run adds it): the page keeps working in between."""
+    found = query("""SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
+                     AND schema_name = 'meta' AND table_name = 'quarantine' AND column_name = 'detail'""", path=path)
+    return "coalesce(q.detail, '')" if found["n"][0] else "''"
+
+
 def quarantine(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:
-    """One row per rule broken by a row (a row can break several); values are already masked."""
+    """One row per rule broken by a row (a row can break several); values are already masked. 说明 says what the
+    value alone does not, e.g. the places an ambiguous name could be."""
     where, params = q.sql()
     frame = query(f"""
         SELECT coalesce(c.county, '{UNKNOWN_COUNTY}') AS 区县, q.file_name AS 文件名, q.dataset AS 数据集,
                q.row_number AS 行号, q.column_name AS 列, q.rule AS 规则,
-               coalesce(q.value, '{EMPTY_VALUE}') AS 值
+               coalesce(q.value, '{EMPTY_VALUE}') AS 值, {_detail(path)} AS 说明
         FROM meta.quarantine q LEFT JOIN marts.dim_county c USING (county_code)
         WHERE {where}
         ORDER BY q.file_seq, q.row_number, q.column_name""", params, path)

@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS meta.load_file (         -- one row per file seen by 
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, extra_columns VARCHAR, archived_as VARCHAR);
 CREATE TABLE IF NOT EXISTS meta.quarantine (        -- one row per rule broken by a data row
     run_id VARCHAR, file_seq INTEGER, file_name VARCHAR, sha256 VARCHAR, dataset VARCHAR, row_number INTEGER,
-    column_name VARCHAR, rule VARCHAR, rule_text VARCHAR, value VARCHAR, county_code VARCHAR);
+    column_name VARCHAR, rule VARCHAR, rule_text VARCHAR, value VARCHAR, county_code VARCHAR, detail VARCHAR);
+-- detail came later (the candidates of an ambiguous place): warehouses built before gain the column
+ALTER TABLE meta.quarantine ADD COLUMN IF NOT EXISTS detail VARCHAR;
 CREATE TABLE IF NOT EXISTS meta.expectation_result ( -- one row per file and expectation
     run_id VARCHAR, file_seq INTEGER, dataset VARCHAR, expectation VARCHAR, column_name VARCHAR, rule VARCHAR,
     success BOOLEAN, unexpected_count BIGINT, sample VARCHAR);

@@ -18,7 +18,8 @@ from etl.contract import Column, Dataset
 from etl.pii import mask_id, mask_name, mask_phone
 from etl.read import FULLWIDTH, ROW, RawTable
 
-ISSUE_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String}
+# detail: what a person needs beyond the value, e.g. the places an ambiguous name could be
+ISSUE_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
 YES_NO_FORMS = {"Y": "是", "y": "是", "1": "是", "√": "是", "N": "否", "n": "否", "0": "否"}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -29,7 +30,7 @@ LIST_SEPARATORS = r"[、,;；/]+"
 @dataclass
 class Normalised:
     frame: pl.DataFrame    # one row per readable data row: _row plus the landing columns
-    issues: pl.DataFrame   # _row, column, rule, value (personal data masked)
+    issues: pl.DataFrame   # _row, column, rule, value (personal data masked), detail
 
 
 def _fold(e: pl.Expr) -> pl.Expr:
@@ -111,7 +112,7 @@ def _dispute_lookup() -> dict[str, tuple[str, str]]:
 
 def _issue_frame(frame: pl.DataFrame, column: str, rule: pl.Expr, value: pl.Expr) -> pl.DataFrame:
     return (frame.select(pl.col(ROW), pl.lit(column).alias("column"), rule.alias("rule"),
-                         value.cast(pl.String).alias("value"))
+                         value.cast(pl.String).alias("value"), pl.lit(None, pl.String).alias("detail"))
             .filter(pl.col("rule").is_not_null()))
 
 
@@ -200,7 +201,8 @@ class _Normaliser:
         bad = items.filter(pl.col("rule").is_not_null()).group_by(ROW, maintain_order=True).agg(pl.col("rule").first())
         self.issues.append(self.raw.join(bad, on=ROW, how="inner").select(
             ROW, pl.lit(c.name).alias("column"), "rule",
-            pl.col(c.name).map_elements(mask_id_list, return_dtype=pl.String).alias("value")))
+            pl.col(c.name).map_elements(mask_id_list, return_dtype=pl.String).alias("value"),
+            pl.lit(None, pl.String).alias("detail")))
         mapping = _hmac_map(items["id"], self.key)
         hashed = (items.with_columns(pl.col("id").replace_strict(mapping, default=None, return_dtype=pl.String))
                   .group_by(ROW, maintain_order=True).agg(pl.col("id").drop_nulls()))
@@ -211,9 +213,9 @@ class _Normaliser:
         parent: pl.Series | None = None
         for c in (x for x in self.ds.columns if x.place):
             names = self.series(_blank(pl.col(c.name).str.strip_chars())).cast(pl.String)
-            code = (places.resolve_county(names) if c.place == "county"
-                    else places.resolve_within(parent, names, c.place)).cast(pl.String)
-            f = pl.DataFrame({ROW: self.raw[ROW], "name": names, "code": code,
+            resolved = places.resolve(c.place, names, None if c.place == "county" else parent)
+            f = pl.DataFrame({ROW: self.raw[ROW], "name": names, "code": resolved["code"],
+                              "detail": resolved["detail"],
                               "parent_ok": pl.repeat(True, len(names), eager=True) if parent is None
                               else parent.is_not_null()})
             # Without a resolved parent a child cannot be judged: the parent's issue is the one shown.
@@ -222,7 +224,8 @@ class _Normaliser:
                     .when(pl.col("code") == places.AMBIGUOUS).then(pl.lit("ambiguous_place"))
                     .when(pl.col("code").is_null() & pl.col("parent_ok")).then(pl.lit("unknown_place")))
             self.issues.append(f.select(ROW, pl.lit(c.name).alias("column"), rule.alias("rule"),
-                                        pl.col("name").alias("value")).filter(pl.col("rule").is_not_null()))
+                                        pl.col("name").alias("value"), "detail")
+                               .filter(pl.col("rule").is_not_null()))
             parent = f.select(pl.when(places.is_code(pl.col("code"))).then(pl.col("code"))).to_series()
             self.out[c.name] = names
             self.out[c.name + "_code"] = parent

@@ -173,7 +173,7 @@ class _Run:
             pl.lit(self.run_id).alias("run_id"), pl.lit(self.seq).alias("file_seq"),
             pl.lit(file_name).alias("file_name"), pl.lit(sha).alias("sha256"), pl.lit(key).alias("dataset"),
             pl.col(ROW).alias("row_number"), pl.col("column").alias("column_name"), "rule",
-            pl.col("rule").replace_strict(RULES, default=None).alias("rule_text"), "value", "county_code")
+            pl.col("rule").replace_strict(RULES, default=None).alias("rule_text"), "value", "county_code", "detail")
         self.con.register("incoming", quarantine.to_arrow())
         self.con.execute("INSERT INTO meta.quarantine BY NAME SELECT * FROM incoming")
         self.con.unregister("incoming")

@@ -19,7 +19,7 @@ logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 @dataclass
 class Validation:
-    issues: pl.DataFrame      # _row, column, rule, value
+    issues: pl.DataFrame      # _row, column, rule, value, detail (always empty here)
     results: pl.DataFrame     # one row per expectation: expectation, column, rule, success, unexpected_count, sample
 
 
@@ -99,7 +99,7 @@ def validate(key: str, frame: pl.DataFrame, previous_rows: int | None = None) ->
         positions = r.result.get("unexpected_index_list") or []
         found = frame[list(positions)].select(
             ROW, pl.lit(meta["column"]).alias("column"), pl.lit(meta["rule"]).alias("rule"),
-            _shown(frame, config).alias("value"))
+            _shown(frame, config).alias("value"), pl.lit(None, pl.String).alias("detail"))
         issues.append(found)
         sample = found["value"].drop_nulls().unique(maintain_order=True).head(5).to_list()
         results.append({"expectation": config["type"], "column": meta.get("column"), "rule": meta.get("rule"),

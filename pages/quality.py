@@ -116,7 +116,9 @@ else:
     st.markdown(f"符合条件的隔离数据 **{rows_total:,} 行**,共 **{table.height:,} 条问题**(一行可违反多条规则)。")
     st.dataframe(table, hide_index=True, column_config={
         "行号": st.column_config.NumberColumn("行号", help="该行在原文件中的行号(含表头和标题行)", format="%d"),
-        "值": st.column_config.TextColumn("值", help="原文件中的取值,个人信息已脱敏")})
+        "值": st.column_config.TextColumn("值", help="原文件中的取值,个人信息已脱敏"),
+        "说明": st.column_config.TextColumn("说明", width="large",
+                                            help="补充说明,如有歧义的地名可能指哪几处:请县区写明全称后重新导出")})
     parts = [("区县", "、".join(c for c in by_county["区县"] if c) if f.counties else None),
              ("文件", "、".join(options["files"][x] for x in qf.files)),
              ("数据集", "、".join(options["datasets"][x] for x in qf.datasets)),

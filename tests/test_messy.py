@@ -6,8 +6,9 @@ import re
 import duckdb
 import polars as pl
 
+from etl import reference
 from etl.normalise import normalise
-from etl.read import FileRefused, read_file
+from etl.read import FileRefused, header_key, read_file
 from tests.conftest import TEST_KEY, fetch
 
 
@@ -54,6 +55,34 @@ def test_every_tolerated_variation_is_exercised_and_loads(messy_inbox, messy_war
     statuses = dict(fetch(messy_warehouse, "SELECT file_name, status FROM meta.load_file"))
     for number, files in manifest["variations"].items():
         assert files and all(statuses[f] == "loaded" for f in files), number
+
+
+def _place_cells(inbox, start: str, column: str) -> list[str]:
+    path = next(p for p in inbox.iterdir() if p.name.startswith(start))
+    return read_file(path).frame[column].drop_nulls().to_list()
+
+
+def test_place_names_are_written_as_clerks_write_them(messy_inbox):
+    """Variation 4 beyond counties: villages short, as committees or after their township; townships as
+    …街道办事处 or after their county; stray and full-width spaces. (That they all load, and nothing else is
+    quarantined, is test_every_planted_bad_row_is_quarantined_exactly.)"""
+    inbox, manifest = messy_inbox
+    official = set(reference.villages()["name"])
+    townships = set(reference.townships()["name"])
+    short = _place_cells(inbox, "人民调解案件_2023Q1", "所属村(社区)")
+    unofficial = [v for v in short if v not in official]
+    assert len(unofficial) > len(short) / 2 and all(v.endswith(("村", "社区")) for v in unofficial)
+    assert any(t.endswith("街道办事处") for t in _place_cells(inbox, "人民调解案件_2023Q1", "所属乡镇(街道)"))
+    committees = [header_key(v) for v in _place_cells(inbox, "人民调解案件_2023Q2", "所属村(社区)")]
+    assert sum(v.endswith(("村委会", "居委会")) for v in committees) > len(committees) / 2
+    prefixed = _place_cells(inbox, "人民调解案件_2023Q3", "所属村(社区)")
+    assert sum(any(v.startswith(t) for t in townships) for v in prefixed) > len(prefixed) / 4
+    counties = set(reference.counties()["name"])
+    county_prefixed = _place_cells(inbox, "人民调解案件_2023Q3", "所属乡镇(街道)")
+    assert sum(t[:3] in counties or t[:4] in counties for t in county_prefixed) > len(county_prefixed) / 2
+    spaced = _place_cells(inbox, "调解组织_2023年度", "所属村(社区)")
+    assert any("\u3000" in v for v in spaced) and any(" " in v.strip() for v in spaced)
+    assert {"人民调解案件_2023Q1.xlsx", "调解组织_2023年度.xlsx"} <= set(manifest["variations"]["4"])
 
 
 def _clear_names(inbox) -> set[str]:

@@ -137,12 +137,25 @@ def test_quarantined_rows_per_county(warehouse):
 def test_quarantine_table_masks_and_labels(warehouse):
     table = quality.quarantine(QuarantineFilter(), warehouse)
     assert table.height == ISSUES
-    assert table.columns == ["区县", "文件名", "数据集", "行号", "列", "规则", "值"]
+    assert table.columns == ["区县", "文件名", "数据集", "行号", "列", "规则", "值", "说明"]
+    assert set(table["说明"]) == {""}  # only an ambiguous place has one (tests/test_places.py)
     assert set(table["规则"]) <= set(quality.RULES.values())
     row5 = table.filter((pl.col("文件名") == REPORT_FILE) & (pl.col("行号") == 5))
     assert set(row5["规则"]) == {"数值小于下限", "数值大于应不超过的列"} and set(row5["区县"]) == {"开原市"}
     city = table.filter(pl.col("规则") == "铁岭市不是区县")
     assert set(city["区县"]) == {"未识别区县"} and city.height == 2
+
+
+def test_quarantine_table_reads_a_warehouse_from_before_the_detail_column(warehouse, tmp_path):
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(warehouse.read_bytes())
+    con = duckdb.connect(str(old))
+    try:
+        con.execute("ALTER TABLE meta.quarantine DROP COLUMN detail")
+    finally:
+        con.close()
+    table = quality.quarantine(QuarantineFilter(), old)
+    assert table.height == ISSUES and set(table["说明"]) == {""}
 
 
 @pytest.mark.parametrize("q,issues,rows", [

@@ -56,7 +56,8 @@ def variations(exports: list[Export], rng: random.Random) -> dict[int, list[str]
             mark(1, e)
         if e.style.title_rows or e.style.total_row:
             mark(2, e)
-        if e.style.county_form != "full" or e.style.township_short:
+        if e.style.county_form != "full" or e.style.township_short or e.style.township_form != "name" or \
+                e.style.village_form != "official" or e.style.place_spaces:
             mark(4, e)
         if e.style.date_style != "iso":
             mark(5, e)
@@ -83,6 +84,19 @@ def variations(exports: list[Export], rng: random.Random) -> dict[int, list[str]
     risk = _find(exports, "矛盾纠纷风险预警月报_2023Q1")
     _swap(exports, risk, replace(risk, style=replace(risk.style, header_text=(("所属乡镇(街道)", "所属乡镇（街道）"),))))
     mark(3, risk)
+
+    # 4: villages written short (二公台村, 小康社区), as committees (二公台村委会, 小康居委会) or after their township
+    #    (蔡牛镇二公台村); townships as …街道办事处 or after their county; stray and full-width spaces in places.
+    #    The writer keeps a form only where it names the same place (never a bare 泉头: 社区 or 村?).
+    for start, changes in (("人民调解案件_2023Q1", {"village_form": "short", "township_form": "office"}),
+                           ("人民调解案件_2023Q2", {"village_form": "committee", "place_spaces": True}),
+                           ("人民调解案件_2023Q3", {"village_form": "township", "township_form": "county"}),
+                           ("调解组织_2023年度", {"village_form": "short", "place_spaces": True}),
+                           ("矛盾纠纷风险预警月报_2023Q4", {"township_form": "county", "place_spaces": True})):
+        export = _find(exports, start)
+        changed = replace(export, style=replace(export.style, **changes))
+        _swap(exports, export, changed)
+        mark(4, changed)
 
     # 5: dates as 2023.3.5 and 20230305 text, and as Excel serial numbers
     orgs = _find(exports, "调解组织_2023H1")

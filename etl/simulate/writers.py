@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from etl import places, reference
@@ -26,6 +28,10 @@ class FileStyle:
     date_style: str = "excel"            # excel (real dates in xlsx) | iso | slash | cn
     county_form: str = "full"            # full | short | bureau
     township_short: bool = False         # drop 镇/乡/街道 where unambiguous within the county
+    township_form: str = "name"          # name | office (…街道办事处) | county (昌图县泉头镇)
+    village_form: str = "official"       # official | short (二公台村, 小康社区) | committee (二公台村委会, 小康居委会)
+                                         # | township (蔡牛镇二公台村, 蔡牛二公台村)
+    place_spaces: bool = False           # full-width and stray spaces around and inside place names
     shuffle: bool = False                # columns in another order
     note_sheet: str | None = None        # xlsx: a first sheet with a note; data on the sheet named for the dataset
     total_row: tuple[str, ...] = ()      # columns summed in a trailing 合计 row
@@ -56,11 +62,70 @@ def county_text(name: str, form: str) -> str:
     return name
 
 
-def township_text(county_code: str, code: str, name: str, short: bool) -> str:
-    if not short:
+def township_text(county_code: str, code: str, name: str, short: bool, form: str = "name") -> str:
+    """The township as the file writes it; a form the ETL would not resolve to the same township is not used
+    (a short name shared by two townships would make a valid row ambiguous)."""
+    if form == "office" and name.endswith("街道"):
+        text = name + "办事处"
+    elif form == "county":
+        text = {v: k for k, v in _county_codes().items()}[county_code] + name
+    elif short:
+        text = _TOWNSHIP_SUFFIX.sub("", name)
+    else:
         return name
-    stem = places._TOWNSHIP_SUFFIX.sub("", name)
-    return stem if stem != name and places.township_aliases().get((county_code, stem)) == code else name
+    return text if places.resolve_one("township", county_code, text)[0] == code else name
+
+
+_TOWNSHIP_SUFFIX = re.compile(r"(满族乡|民族乡|街道|镇|乡)$")
+# 二公台村村民委员会 → 二公台村: the 村 of the name is kept, the committee ending goes
+_VILLAGE_ENDINGS = (("村村民委员会", "村"), ("村民委员会", "村"), ("社区居民委员会", "社区"), ("社区居委会", "社区"),
+                    ("居民委员会", "社区"), ("居委会", "社区"))
+_COMMITTEE = {"村": "村委会", "社区": "居委会"}
+
+
+def village_text(township_code: str, code: str, name: str, form: str, row_index: int) -> str:
+    """The village as the file writes it: short (二公台村), as a committee (二公台村委会), or after its township
+    (蔡牛镇二公台村, 蔡牛二公台村, alternating by row). Never a form the ETL would not resolve to this village:
+    a bare stem (泉头) could be 泉头社区 or 泉头村民委员会."""
+    if form == "official":
+        return name
+    short, kind = name, None
+    for ending, k in _VILLAGE_ENDINGS:
+        if name.endswith(ending):
+            short, kind = name[: -len(ending)] + k, k
+            break
+    township = _township_names()[township_code]
+    if form == "committee" and kind:
+        text = short.removesuffix(kind) + _COMMITTEE[kind]
+    elif form == "township":
+        prefix = township if row_index % 2 == 0 else _TOWNSHIP_SUFFIX.sub("", township) or township
+        text = prefix + short
+    else:
+        text = short
+    return text if places.resolve_one("village", township_code, text)[0] == code else name
+
+
+def spaced(text: str, row_index: int) -> str:
+    """Stray spaces as clerks type them, varying by row: a trailing ideographic space, a leading space, a space
+    inside the name, or none."""
+    kind = row_index % 4
+    if kind == 0:
+        return text + "\u3000"
+    if kind == 1:
+        return " " + text
+    if kind == 2 and len(text) > 1:
+        return text[:1] + " " + text[1:]
+    return text
+
+
+@cache
+def _township_names() -> dict[str, str]:
+    return dict(reference.townships().select("code", "name").iter_rows())
+
+
+@cache
+def _village_codes() -> dict[tuple[str, str], str]:
+    return {(t, n): c for c, n, t in reference.villages().select("code", "name", "township_code").iter_rows()}
 
 
 def _date_text(value: date | datetime, style: str) -> str:
@@ -108,12 +173,13 @@ def _county_codes() -> dict[str, str]:
 
 
 def with_place_forms(export: Export) -> list[dict]:
-    """Rows hold official names; the file writes them in its own forms (昌图, 昌图县司法局, 新台子…)."""
-    cols = {c.place: c.name for c in DATASETS[export.dataset].columns if c.place in ("county", "township")}
+    """Rows hold official names; the file writes them in its own forms (昌图, 昌图县司法局, 新台子, 二公台村…)."""
+    style = export.style
+    cols = {c.place: c.name for c in DATASETS[export.dataset].columns if c.place}
     codes = _county_codes()
     township_codes = {(t[2], t[1]): t[0] for t in reference.townships().select("code", "name", "county_code").iter_rows()}
     out = []
-    for row in export.rows:
+    for i, row in enumerate(export.rows):
         row = dict(row)
         county = row.get(cols.get("county"))
         if county in codes:
@@ -121,9 +187,18 @@ def with_place_forms(export: Export) -> list[dict]:
             if "township" in cols and row.get(cols["township"]):
                 name = row[cols["township"]]
                 if (code, name) in township_codes:
-                    row[cols["township"]] = township_text(code, township_codes[(code, name)], name,
-                                                          export.style.township_short)
-            row[cols["county"]] = county_text(county, export.style.county_form)
+                    township = township_codes[(code, name)]
+                    village = row.get(cols.get("village", ""))
+                    if village and (township, village) in _village_codes():
+                        row[cols["village"]] = village_text(township, _village_codes()[(township, village)], village,
+                                                            style.village_form, i)
+                    row[cols["township"]] = township_text(code, township, name, style.township_short,
+                                                          style.township_form)
+            row[cols["county"]] = county_text(county, style.county_form)
+        if style.place_spaces:
+            for c in cols.values():
+                if isinstance(row.get(c), str):
+                    row[c] = spaced(row[c], i)
         out.append(row)
     return out
 
