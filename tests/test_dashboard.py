@@ -9,9 +9,10 @@ from tests.conftest import fetch
 import polars as pl
 import pytest
 
-from dashboard import charts, queries
+from dashboard import charts, metrics, queries
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import Filters
+from warehouse.rubric import default_rubric
 
 KAIYUAN = "211282"
 
@@ -25,51 +26,71 @@ def test_filters_round_trip_through_the_url():
 
 
 @pytest.mark.parametrize("params", [{"county": "999999"}, {"from": "2023-13"}, {"from": "2023-09", "to": "2023-04"},
-                                    {"from": "2022-01"}])
-def test_bad_url_values_fall_back_to_defaults(params):
-    assert Filters.from_params(params, {KAIYUAN}) == Filters()
+                                    {"from": "2022-01"}, {"asof": "2024-02-01"}, {"asof": "昨天"}])
+def test_bad_url_values_fall_back_to_defaults_and_are_named(params):
+    f = Filters.from_params(params, {KAIYUAN})
+    assert f == Filters() and f.rejected  # the page says which value it could not use
+
+
+def test_an_as_of_day_in_the_url_is_the_period_end():
+    f = Filters.from_params({"asof": "2023-06-20", "from": "2023-04"}, {KAIYUAN})
+    assert (f.start, f.end, f.asof, f.last_day) == (date(2023, 4, 1), date(2023, 6, 1), date(2023, 6, 20),
+                                                    date(2023, 6, 20))
+    assert f.to_params() == {"from": "2023-04", "to": "2023-06", "asof": "2023-06-20"}
+    assert Filters.from_params(f.to_params(), {KAIYUAN}) == f
 
 
 
 
-def test_kpis_match_the_warehouse(demo_warehouse):
+def test_kpis_count_the_cases_accepted_in_the_period(demo_warehouse):
     f = Filters((KAIYUAN,), date(2023, 4, 1), date(2023, 9, 1))
-    k = queries.kpis(f, demo_warehouse)
-    (accepted, closed, succeeded), = fetch(demo_warehouse, """
-        SELECT count(*), count(*) FILTER (WHERE outcome <> '调解中'), count(*) FILTER (WHERE outcome = '调解成功')
-        FROM marts.cases WHERE county_code = ? AND accepted_date BETWEEN DATE '2023-04-01' AND DATE '2023-09-30'""",
-                                                       [KAIYUAN])
-    assert (k["accepted"], k["closed"], k["succeeded"]) == (accepted, closed, succeeded) and accepted > 0
-    assert k["success_rate"] == pytest.approx(succeeded / closed)
-    (reported,), = fetch(demo_warehouse, """
-        SELECT sum(cases_accepted) FROM marts.monthly_reports
-        WHERE county_code = ? AND report_month BETWEEN DATE '2023-04-01' AND DATE '2023-09-01'""", [KAIYUAN])
-    assert k["entry_rate"] == pytest.approx(accepted / reported)
+    day = metrics.as_of(f, demo_warehouse)
+    k = queries.kpis(f, day, demo_warehouse)
+    (accepted,), = fetch(demo_warehouse, """
+        SELECT count(*) FROM marts.cases WHERE county_code = ? AND accepted_date BETWEEN DATE '2023-04-01' AND ?""",
+                         [KAIYUAN, day])
+    assert k["accepted"] == accepted > 0
+    # the rates are the indicators' own (tested on hand-built rows in test_metrics.py), over the same filters
+    success = metrics.result("mediation_success_rate", f, day, path=demo_warehouse)
+    assert (k["closed"], k["succeeded"], k["success_rate"]) == (success["denominator"], success["numerator"],
+                                                                 success["value"])
+    assert k["entry_rate"] == metrics.result("entry_rate", f, day, path=demo_warehouse)["value"]
 
 
 def test_city_kpis_cover_every_county(demo_warehouse):
-    all_cases = queries.kpis(Filters(), demo_warehouse)["accepted"]
-    per_county = sum(queries.kpis(Filters((c,)), demo_warehouse)["accepted"]
+    day = metrics.as_of(Filters(), demo_warehouse)
+    all_cases = queries.kpis(Filters(), day, demo_warehouse)["accepted"]
+    per_county = sum(queries.kpis(Filters((c,)), day, demo_warehouse)["accepted"]
                      for c in queries.counties(demo_warehouse)["county_code"])
-    assert all_cases == per_county == fetch(demo_warehouse, "SELECT count(*) FROM marts.cases")[0][0]
+    assert all_cases == per_county == fetch(demo_warehouse, "SELECT count(*) FROM marts.cases WHERE accepted_date <= ?",
+                                            [day])[0][0]
 
 
 def test_entry_rate_table_and_chart(demo_warehouse):
-    table = queries.entry_rate_by_county(Filters(), demo_warehouse)
+    day = metrics.as_of(Filters(), demo_warehouse)
+    table = queries.entry_rate_by_county(Filters(), day, demo_warehouse)
     assert table.height == 7
     assert table["录入率"].to_list() == sorted(table["录入率"].to_list(), reverse=True)
-    fig = charts.entry_rate_by_county(table, queries.ENTRY_RATE_TARGET)
+    target = default_rubric().indicators["entry_rate"].target
+    fig = charts.entry_rate_by_county(table, target)
     assert fig.layout.title.text.startswith("各区县人民调解案件录入率")
     assert list(fig.data[0].x) == table["区县"].to_list()
+    # under a dispute-type filter the rate has no denominator (the paper report has no type): none shown
+    assert queries.entry_rate_by_county(Filters(dispute_types=("02",)), day, demo_warehouse).is_empty()
 
 
 def test_cases_by_type_and_trend(demo_warehouse):
-    types = queries.cases_by_type(Filters(), demo_warehouse)
+    day = metrics.as_of(Filters(), demo_warehouse)
+    types = queries.cases_by_type(Filters(), day, demo_warehouse)
     assert types["占比"].sum() == pytest.approx(1.0)
     assert types["纠纷类型"][0] == "邻里纠纷"  # the largest category in published reports
-    trend = queries.monthly_trend(Filters(), demo_warehouse)
+    trend = queries.monthly_trend(Filters(), day, demo_warehouse)
     assert trend["月份"].to_list() == [date(2023, m, 1) for m in range(3, 13)]
-    assert trend["系统录入案件数"].sum() == queries.kpis(Filters(), demo_warehouse)["accepted"]
+    assert trend["系统录入案件数"].sum() == queries.kpis(Filters(), day, demo_warehouse)["accepted"]
+    # the last month is not complete at the as-of date: marked, not shown as a drop
+    assert not trend["完整"][-1] and trend["完整"][0]
+    fig = charts.monthly_trend(trend)
+    assert fig.data[0].x[-1].endswith(charts.INCOMPLETE) and "未完" in fig.layout.title.subtitle.text
 
 
 def test_empty_filter_gives_friendly_empty_charts():

@@ -2,7 +2,9 @@
 
 Rows go into the landing tables (as the ETL leaves them: contract column names, place codes, masked names,
 hashed identity numbers, `_file_seq` = the order in which files were received, `_row` = row in the file),
-`build_models` runs, and each mart is compared with its exact expected rows.
+`build_models` runs, and each mart is compared with its exact expected rows. Marts hold no deadline: whether a
+report, an office or a centre was on time is the scoring's (the rubric's dates), checked here on the same rows
+through the scoring's records.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from datetime import date, datetime
 import duckdb
 
 from etl import landing
-from etl.contract import DATASETS, MILESTONES
+from etl.contract import DATASETS
+from warehouse import metrics
 from warehouse.build import build_models
+from warehouse.rubric import default_rubric
 
 CHANGTU, KAIYUAN = "211224", "211282"
 CHANGTU_TOWN, CHANGTU_TOWN2, KAIYUAN_TOWN = "211224100", "211224101", "211282102"
@@ -36,6 +40,12 @@ def build(files: list[tuple[int, str]] | None = None, **tables: list[dict]) -> d
                     [seq, name])
     build_models(con)
     return con
+
+
+def scored(con, key: str, as_of: date, columns: str, record_type: str | None = None) -> list[tuple]:
+    """Columns of the records scoring counts for `key` at `as_of`, under the shipped rubric."""
+    frame = metrics.records(con, key, metrics.params(default_rubric(), as_of), record_type=record_type)
+    return frame.select(columns.split(", ")).rows()
 
 
 def rows(con, sql):
@@ -110,18 +120,21 @@ def test_judicial_offices_on_time_on_the_deadline_day():
         _office("D所", date(2023, 3, 1), date(2023, 7, 1), seq=1, row=5),
         _office("D所", date(2023, 3, 1), datetime(2023, 6, 20, 15, 30), seq=2, row=2, star=3),  # later file; a datetime
     ])
-    assert rows(con, """SELECT office_name, county, township, current_star_level, plan_submitted_date, plan_due_date,
-                               is_plan_on_time, evidence_submitted_date, evidence_due_date, is_evidence_on_time,
-                               is_star_on_time, versions_loaded
+    assert rows(con, """SELECT office_name, county, township, current_star_level, plan_submitted_date,
+                               evidence_submitted_date, versions_loaded
                         FROM marts.judicial_offices ORDER BY office_name""") == [
-        ("A所", "昌图县", "昌图镇", 2, date(2023, 3, 20), date(2023, 3, 20), True,
-         date(2023, 6, 20), date(2023, 6, 20), True, True, 1),
-        ("B所", "昌图县", "昌图镇", 2, date(2023, 3, 21), date(2023, 3, 20), False,
-         date(2023, 6, 1), date(2023, 6, 20), True, False, 1),
-        ("C所", "昌图县", "昌图镇", 2, date(2023, 3, 1), date(2023, 3, 20), True,
-         None, date(2023, 6, 20), False, False, 1),
-        ("D所", "昌图县", "昌图镇", 3, date(2023, 3, 1), date(2023, 3, 20), True,
-         date(2023, 6, 20), date(2023, 6, 20), True, True, 2),
+        ("A所", "昌图县", "昌图镇", 2, date(2023, 3, 20), date(2023, 6, 20), 1),
+        ("B所", "昌图县", "昌图镇", 2, date(2023, 3, 21), date(2023, 6, 1), 1),
+        ("C所", "昌图县", "昌图镇", 2, date(2023, 3, 1), None, 1),
+        ("D所", "昌图县", "昌图镇", 3, date(2023, 3, 1), date(2023, 6, 20), 2),
+    ]
+    # on time against the rubric's deadlines (03-20, 06-20): a date on the deadline is on time, an empty one is not
+    assert scored(con, "star_office", date(2023, 12, 31),
+                  "record_id, plan_deadline, plan_on_time, evidence_deadline, evidence_on_time, in_numerator") == [
+        ("A所", date(2023, 3, 20), True, date(2023, 6, 20), True, True),
+        ("B所", date(2023, 3, 20), False, date(2023, 6, 20), True, False),
+        ("C所", date(2023, 3, 20), True, date(2023, 6, 20), False, False),
+        ("D所", date(2023, 3, 20), True, date(2023, 6, 20), True, True),
     ]
 
 
@@ -142,16 +155,27 @@ def test_risk_reports_are_due_on_the_fifth_of_the_next_month():
         _risk(KAIYUAN_TOWN, date(2023, 3, 1), date(2023, 4, 2), seq=3, row=2, found=1, county=KAIYUAN),
         _risk(KAIYUAN_TOWN, date(2023, 3, 1), date(2023, 4, 3), seq=3, row=3, found=2, county=KAIYUAN),  # later row
     ])
-    assert rows(con, """SELECT county, township, report_month, disputes_found, submitted_date, due_date, is_on_time,
+    assert rows(con, """SELECT county, township, report_month, disputes_found, submitted_date,
                                versions_loaded, file_seq, file_row
                         FROM marts.risk_reports ORDER BY county_code, township_code, report_month""") == [
-        ("昌图县", "昌图镇", date(2023, 3, 1), 3, date(2023, 4, 5), date(2023, 4, 5), True, 1, 1, 2),
-        ("昌图县", "昌图镇", date(2023, 4, 1), 3, date(2023, 5, 6), date(2023, 5, 5), False, 1, 1, 3),
-        ("昌图县", "昌图镇", date(2023, 5, 1), 3, date(2023, 6, 5), date(2023, 6, 5), True, 1, 1, 4),
-        ("昌图县", "昌图镇", date(2023, 12, 1), 3, date(2024, 1, 5), date(2024, 1, 5), True, 1, 1, 5),
-        ("昌图县", "老城镇", date(2023, 3, 1), 7, date(2023, 4, 9), date(2023, 4, 5), False, 2, 2, 2),
-        ("开原市", "威远堡镇", date(2023, 3, 1), 2, date(2023, 4, 3), date(2023, 4, 5), True, 2, 3, 3),
+        ("昌图县", "昌图镇", date(2023, 3, 1), 3, date(2023, 4, 5), 1, 1, 2),
+        ("昌图县", "昌图镇", date(2023, 4, 1), 3, date(2023, 5, 6), 1, 1, 3),
+        ("昌图县", "昌图镇", date(2023, 5, 1), 3, date(2023, 6, 5), 1, 1, 4),
+        ("昌图县", "昌图镇", date(2023, 12, 1), 3, date(2024, 1, 5), 1, 1, 5),
+        ("昌图县", "老城镇", date(2023, 3, 1), 7, date(2023, 4, 9), 2, 2, 2),
+        ("开原市", "威远堡镇", date(2023, 3, 1), 2, date(2023, 4, 3), 2, 3, 3),
     ]
+    # due on the rubric's day (the 5th) of the next month; a report on that day, a datetime included, is on time
+    due = scored(con, "timely_submission_rate", date(2023, 12, 31), "record_id, due_date, status, in_numerator",
+                 record_type="风险预警月报")
+    reported = {r[0]: r[1:] for r in due}
+    assert reported["昌图镇 2023-03"] == (date(2023, 4, 5), "按期", True)
+    assert reported["昌图镇 2023-04"] == (date(2023, 5, 5), "逾期", False)
+    assert reported["昌图镇 2023-05"] == (date(2023, 6, 5), "按期", True)
+    assert reported["老城镇 2023-03"] == (date(2023, 4, 5), "逾期", False)
+    assert reported["威远堡镇 2023-03"] == (date(2023, 4, 5), "按期", True)
+    assert reported["昌图镇 2023-06"] == (date(2023, 7, 5), "未报", False)
+    assert "昌图镇 2023-12" not in reported  # December falls due in January, after the campaign: never due
 
 
 # --- resettlement: verification tasks, released persons ------------------------------------------------------
@@ -242,27 +266,28 @@ def test_county_submissions_every_milestone_with_its_due_date_and_on_time_flag()
         _submission(KAIYUAN, "专项行动书面总结", date(2023, 12, 1), seq=1, row=6),
         _submission(KAIYUAN, "专项行动书面总结", date(2023, 12, 20), seq=1, row=7),          # later row of one file
     ])
-    # every county × milestone, with the plan's due dates as in the contract
-    assert rows(con, "SELECT count(*), count(DISTINCT county_code) FROM marts.county_submissions") == [(42, 7)]
-    assert dict(rows(con, "SELECT DISTINCT milestone, strftime(due_date, '%Y-%m-%d') FROM marts.county_submissions")) \
-        == MILESTONES
-    assert rows(con, """SELECT county, milestone_no, milestone, due_date, in_ledger, completed_date, is_done,
-                               is_on_time, days_late, remark, versions_loaded, file_seq, file_row
-                        FROM marts.county_submissions WHERE county_code IN ('211224', '211282')
-                        ORDER BY county_code, milestone_no""") == [
-        ("昌图县", 1, "工作专班及落实举措", date(2023, 3, 18), True, date(2023, 3, 18), True, True, 0, None, 1, 1, 2),
-        ("昌图县", 2, "司法所创建计划", date(2023, 3, 20), True, date(2023, 3, 19), True, True, 0, None, 2, 2, 2),
-        ("昌图县", 3, "星级司法所佐证材料", date(2023, 6, 20), True, date(2023, 6, 20), True, True, 0, None, 1, 1, 3),
-        ("昌图县", 4, "县级调处化解中心建成", date(2023, 6, 20), False, None, False, False, None, None, 0, None, None),
-        ("昌图县", 5, "乡镇中心挂牌运行", date(2023, 9, 20), True, date(2023, 9, 21), True, False, 1, "逾期报送", 1, 1, 4),
-        ("昌图县", 6, "专项行动书面总结", date(2023, 12, 15), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 1, "工作专班及落实举措", date(2023, 3, 18), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 2, "司法所创建计划", date(2023, 3, 20), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 3, "星级司法所佐证材料", date(2023, 6, 20), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 4, "县级调处化解中心建成", date(2023, 6, 20), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 5, "乡镇中心挂牌运行", date(2023, 9, 20), False, None, False, False, None, None, 0, None, None),
-        ("开原市", 6, "专项行动书面总结", date(2023, 12, 15), True, date(2023, 12, 20), True, False, 5, None, 2, 1, 7),
+    # the ledger's rows only, each in its latest version: no deadline here
+    assert rows(con, """SELECT county, milestone, completed_date, remark, versions_loaded, file_seq, file_row
+                        FROM marts.county_submissions ORDER BY county_code, milestone""") == [
+        ("昌图县", "乡镇中心挂牌运行", date(2023, 9, 21), "逾期报送", 1, 1, 4),
+        ("昌图县", "司法所创建计划", date(2023, 3, 19), None, 2, 2, 2),
+        ("昌图县", "工作专班及落实举措", date(2023, 3, 18), None, 1, 1, 2),
+        ("昌图县", "星级司法所佐证材料", date(2023, 6, 20), None, 1, 1, 3),
+        ("开原市", "专项行动书面总结", date(2023, 12, 20), None, 2, 1, 7),
     ]
+    # every county × milestone of the rubric is due by its deadline, whether or not the ledger has a row
+    items = scored(con, "timely_submission_rate", date(2023, 12, 31),
+                   "county_code, record_id, due_date, received, done_date, status, days_late",
+                   record_type="工作报送台账")
+    assert len(items) == 7 * 6 and {r[1]: r[2] for r in items} == default_rubric().milestones
+    got = {(c, m): rest for c, m, *rest in items}
+    assert got[(CHANGTU, "工作专班及落实举措")] == [date(2023, 3, 18), True, date(2023, 3, 18), "按期", 0]
+    assert got[(CHANGTU, "司法所创建计划")] == [date(2023, 3, 20), True, date(2023, 3, 19), "按期", 0]
+    assert got[(CHANGTU, "星级司法所佐证材料")] == [date(2023, 6, 20), True, date(2023, 6, 20), "按期", 0]
+    assert got[(CHANGTU, "县级调处化解中心建成")] == [date(2023, 6, 20), False, None, "未完成", 194]
+    assert got[(CHANGTU, "乡镇中心挂牌运行")] == [date(2023, 9, 20), True, date(2023, 9, 21), "逾期", 1]
+    assert got[(KAIYUAN, "专项行动书面总结")] == [date(2023, 12, 15), True, date(2023, 12, 20), "逾期", 5]
+    assert got[(KAIYUAN, "工作专班及落实举措")] == [date(2023, 3, 18), False, None, "未完成", 288]
 
 
 def _centre(name, level, town, built, opened, staff, seq=1, row=2):
@@ -281,14 +306,21 @@ def test_resolution_centres_latest_version_and_plan_target():
         _centre("镇中心丁", "乡镇级", CHANGTU_TOWN2, date(2023, 9, 1), date(2023, 9, 2), 2, row=7),  # later row
     ])
     assert rows(con, """SELECT center_name, is_county_level, county, township, built_date, inaugurated_date,
-                               full_time_mediators, plan_due_date, meets_plan, versions_loaded, file_seq, file_row
+                               full_time_mediators, versions_loaded, file_seq, file_row
                         FROM marts.resolution_centers ORDER BY center_name""") == [
-        ("县中心", True, "昌图县", None, date(2023, 6, 20), date(2023, 7, 2), 3, date(2023, 6, 20), True, 2, 2, 2),
-        ("镇中心丁", False, "昌图县", "老城镇", date(2023, 9, 1), date(2023, 9, 2), 2, date(2023, 9, 20), True, 2, 1, 7),
-        ("镇中心丙", False, "昌图县", "老城镇", date(2023, 9, 1), date(2023, 9, 21), 4, date(2023, 9, 20), False, 1, 1, 5),
-        ("镇中心乙", False, "昌图县", "老城镇", date(2023, 5, 1), date(2023, 5, 10), 1, date(2023, 9, 20), False, 1, 1, 4),
-        ("镇中心甲", False, "昌图县", "昌图镇", date(2023, 9, 1), date(2023, 9, 20), 2, date(2023, 9, 20), True, 1, 1, 3),
+        ("县中心", True, "昌图县", None, date(2023, 6, 20), date(2023, 7, 2), 3, 2, 2, 2),
+        ("镇中心丁", False, "昌图县", "老城镇", date(2023, 9, 1), date(2023, 9, 2), 2, 2, 1, 7),
+        ("镇中心丙", False, "昌图县", "老城镇", date(2023, 9, 1), date(2023, 9, 21), 4, 1, 1, 5),
+        ("镇中心乙", False, "昌图县", "老城镇", date(2023, 5, 1), date(2023, 5, 10), 1, 1, 1, 4),
+        ("镇中心甲", False, "昌图县", "昌图镇", date(2023, 9, 1), date(2023, 9, 20), 2, 1, 1, 3),
     ]
+    # against the rubric (county centre built by 06-20; township centre open by 09-20 with ≥ 2 full-time mediators)
+    centres = {(part, name): rest for part, name, *rest in scored(
+        con, "center_build", date(2023, 12, 31), "part, record_id, in_numerator, qualifying_centres, short_staffed")
+        if name in ("昌图县", "昌图镇", "老城镇")}
+    assert centres == {("county", "昌图县"): [True, ["县中心"], False],
+                       ("township", "昌图镇"): [True, ["镇中心甲"], False],
+                       ("township", "老城镇"): [True, ["镇中心丁"], False]}
 
 
 def test_extreme_incidents_latest_version():
@@ -310,8 +342,7 @@ def test_an_empty_export_gives_empty_marts():
     for mart in ("orgs", "mediators", "judicial_offices", "risk_reports", "verification_tasks", "released_persons",
                  "app_registrations", "resolution_centers", "extreme_incidents", "case_history"):
         assert rows(con, f"SELECT count(*) FROM marts.{mart}") == [(0,)], mart
-    assert rows(con, "SELECT count(*), count(*) FILTER (WHERE in_ledger OR is_on_time) "
-                     "FROM marts.county_submissions") == [(42, 0)]
+    assert rows(con, "SELECT count(*) FROM marts.county_submissions") == [(0,)]
 
 
 # --- case history ----------------------------------------------------------------------------------------------

@@ -48,7 +48,17 @@ def test_the_shipped_rubric_is_the_spec_default():
                                                        "evidence_deadline": date(2023, 6, 20)}
     assert rubric.param("timely_submission_rate", "risk_report_due_day") == 5
     assert rubric.param("training_rate", "training_from") == date(2023, 1, 1)
-    assert {k: v.isoformat() for k, v in rubric.milestones.items()} == MILESTONES
+    # the plan's deadlines (scoring.md), for the ledger's six items as the contract names them
+    assert {k: v.isoformat() for k, v in rubric.milestones.items()} == {
+        "工作专班及落实举措": "2023-03-18", "司法所创建计划": "2023-03-20", "星级司法所佐证材料": "2023-06-20",
+        "县级调处化解中心建成": "2023-06-20", "乡镇中心挂牌运行": "2023-09-20", "专项行动书面总结": "2023-12-15"}
+    assert tuple(rubric.milestones) == MILESTONES
+    # the campaign and its three phases (铁司发〔2023〕002号)
+    assert (rubric.campaign_start, rubric.campaign_end) == (date(2023, 3, 1), date(2023, 12, 31))
+    assert [(p.name, p.start, p.end) for p in rubric.phases] == [
+        ("梳理准备阶段", date(2023, 3, 1), date(2023, 3, 20)), ("攻坚预防阶段", date(2023, 3, 21), date(2023, 11, 30)),
+        ("总结验收阶段", date(2023, 12, 1), date(2023, 12, 31))]
+    assert rubric.name == "铁岭市矛盾纠纷预防化解专项行动年终考评细则(默认)" and len(rubric.fingerprint) == 8
     assert {k: (d.points, d.cap) for k, d in rubric.deductions.items()} == {
         "incident_poor_work": (10, None), "incident_released_person": (10, None), "lost_contact": (1, 5)}
 

@@ -135,7 +135,7 @@ def test_xlsx_cell_by_cell(card):
     # title, as-of date and the load it came from
     assert ws["A1"].value == "铁岭市矛盾纠纷预防化解专项行动考评排名表" and ws["A1"].font.b
     assert ws["A2"].value == ("截至日期:2023-03-31    数据来源:入库批次 20240102T023000-ab12cd"
-                              "(入库完成于 2024-01-02 02:30:00)    考评细则:默认(warehouse/rubric.toml)")
+                              f"(入库完成于 2024-01-02 10:30:00 北京时间)    考评细则:{card.rubric.label}")
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A1:BP1", "A2:BP2", "A4:A5", "B4:B5", "C4:C5", "D4:H4", "AC4:AG4", "BO4:BO5", "BP4:BP5"} <= merged
     # the two header rows
@@ -188,7 +188,8 @@ def test_xlsx_cell_by_cell(card):
 
     # the rubric sheet
     rs = wb["考评细则"]
-    assert rs["A1"].value == "考评细则:默认(warehouse/rubric.toml)"
+    assert rs["A1"].value == f"考评细则:{card.rubric.label}"
+    assert rs["A2"].value == "文件:默认(warehouse/rubric.toml);专项行动期间 2023-03-01 至 2023-12-31"
     assert [c.value for c in rs[4]][:6] == [1, "人民调解案件录入率", "entry_rate", 15, 0.9, "方案"]
     assert [c.value for c in rs[11]][:6] == [8, "矛盾不上交率", "local_resolution_rate", 10, 0.95, "默认"]
 
@@ -200,7 +201,7 @@ def test_cli_writes_json_csv_and_xlsx(tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     data = json.loads(out)
     assert data["as_of"] == "2023-03-31"
-    assert data["load"] == {"run_id": "20240102T023000-ab12cd", "finished_at": "2024-01-02T02:30:00"}
+    assert data["load"] == {"run_id": "20240102T023000-ab12cd", "finished_at": "2024-01-02T10:30:00+08:00"}
     assert [(c["rank"], c["county"], c["total"], c["notice"]) for c in data["counties"]][:2] == [
         (1, "清河区", 90, False), (2, "银州区", 60, True)]
     assert data["counties"][0]["indicators"]["entry_rate"] | {} == {

@@ -215,7 +215,8 @@ def _rubric_sheet(wb, card: Scorecard, head) -> None:
     wrap = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter", "font_size": 10})
     pct = wb.add_format({"border": 1, "num_format": "0.00%", "valign": "vcenter", "font_size": 10})
     num = wb.add_format({"border": 1, "num_format": "0.##", "valign": "vcenter", "font_size": 10})
-    ws.write(0, 0, f"考评细则:{rubric.label}({rubric.source})", wb.add_format({"bold": True, "font_size": 12}))
+    ws.write(0, 0, f"考评细则:{rubric.label}", wb.add_format({"bold": True, "font_size": 12}))
+    ws.write(1, 0, f"文件:{rubric.source};专项行动期间 {rubric.campaign_start} 至 {rubric.campaign_end}")
     for j, (name, width) in enumerate((("序号", 5), ("指标", 22), ("代码", 26), ("权重", 6), ("目标", 8),
                                        ("目标来源", 9), ("参数", 60))):
         ws.write(2, j, name, head)
