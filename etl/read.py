@@ -27,7 +27,15 @@ _SPACE = re.compile(r"\s+")
 
 
 class FileRefused(Exception):
-    """The whole file cannot be loaded; the message says why, in Chinese, for the load report."""
+    """The whole file cannot be loaded; the message says why, in Chinese, for the load report.
+
+    dataset: the dataset key when the file name or the header told it (a 人民调解员 export missing a
+    column is still a 人民调解员 export), so the load report can say which data did not arrive.
+    """
+
+    def __init__(self, message: str, dataset: str | None = None):
+        super().__init__(message)
+        self.dataset = dataset
 
 
 @dataclass
@@ -119,13 +127,22 @@ def _is_total(row: list[str | None]) -> bool:
 
 
 def read_file(path: Path, data: bytes | None = None) -> RawTable:
-    """Read an export into text cells; raises FileRefused with the reason when it cannot be loaded."""
+    """Read an export into text cells; raises FileRefused with the reason when it cannot be loaded, naming
+    the dataset whenever the file name or the header recognised it."""
     path = Path(path)
-    data = path.read_bytes() if data is None else data
+    by_name = dataset_from_name(path.name)
+    try:
+        return _read(path, path.read_bytes() if data is None else data, by_name)
+    except FileRefused as exc:
+        if exc.dataset is None and by_name is not None:
+            exc.dataset = by_name.key
+        raise
+
+
+def _read(path: Path, data: bytes, by_name: Dataset | None) -> RawTable:
     suffix = path.suffix.lower()
     if suffix not in SPREADSHEET_SUFFIXES:
         raise FileRefused(f"不支持的文件类型“{path.suffix or '无扩展名'}”,只接受 .xlsx、.xls、.csv")
-    by_name = dataset_from_name(path.name)
     sheet = None
     if suffix == ".csv":
         rows, encoding = _csv_rows(data)
@@ -146,7 +163,7 @@ def read_file(path: Path, data: bytes | None = None) -> RawTable:
             extras.append(str(cell))
     missing = [c for c in dataset.required if c not in positions]
     if missing:
-        raise FileRefused(f"缺少必填列:{'、'.join(missing)}")
+        raise FileRefused(f"缺少必填列:{'、'.join(missing)}", dataset.key)  # the header said which dataset
 
     body = [(header_at + 1 + i + 1, r) for i, r in enumerate(rows[header_at + 1:])]
     body = [(n, r) for n, r in body if any(c is not None and c.strip() for c in r)]  # blank lines carry no data

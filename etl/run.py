@@ -138,7 +138,7 @@ class _Run:
                 report.status = "loaded"
                 self.loaded_shas[sha] = raw.dataset.key
             except FileRefused as exc:
-                report.status, report.reason = "refused", str(exc)
+                report.status, report.reason, report.dataset = "refused", str(exc), exc.dataset
                 report.rows_read = report.rows_loaded = report.rows_quarantined = 0
         stat = path.stat()
         self.con.execute(

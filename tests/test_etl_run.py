@@ -135,6 +135,29 @@ def test_cli_json_output(inbox, tmp_path):
         assert f["rows_loaded"] + f["rows_quarantined"] == f["rows_read"]
 
 
+def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tmp_path):
+    """A refused file names the dataset its name or header shows: the report says which data did not arrive."""
+    from dashboard import quality
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_csv(box / "人民调解员_2023.csv", [["调解员编号", "姓名", "所属组织编码"], ["TJ1", "张三", "ORG1"]])
+    write_csv(box / "导出.csv", [["调解员编号", "姓名", "所属组织编码"], ["TJ2", "李四", "ORG1"]])
+    (box / "人民调解案件_x.xlsx").write_text("<html><body><table><tr><td>系统错误</td></tr></table></body></html>")
+    write_csv(box / "数据导出(1).csv", [["编号", "名称", "数量"], ["1", "某某", "3"]])
+    warehouse = tmp_path / "w.duckdb"
+    done = _cli("run", "--inbox", str(box), "--warehouse", str(warehouse), "--json")
+    assert done.returncode == 0, done.stderr
+    out = {f["file"]: (f["dataset"], f["status"]) for f in json.loads(done.stdout)["files"]}
+    assert out == {"人民调解员_2023.csv": ("mediator", "refused"), "导出.csv": ("mediator", "refused"),
+                   "人民调解案件_x.xlsx": ("mediation_case", "refused"), "数据导出(1).csv": (None, "refused")}
+    assert dict(fetch(warehouse, "SELECT file_name, dataset FROM meta.load_file")) == {
+        name: dataset for name, (dataset, _) in out.items()}
+    shown = {r["文件名"]: (r["数据集"], r["状态"]) for r in quality.files(path=warehouse).iter_rows(named=True)}
+    assert shown == {"人民调解员_2023.csv": ("人民调解员", "拒收"), "导出.csv": ("人民调解员", "拒收"),
+                     "人民调解案件_x.xlsx": ("人民调解案件", "拒收"), "数据导出(1).csv": ("—", "拒收")}
+
+
 def test_cli_progress_and_exit_codes(inbox, tmp_path):
     done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"))
     assert done.returncode == 0 and "[1/3]" in done.stderr and "已发布" in done.stderr

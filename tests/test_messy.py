@@ -27,10 +27,11 @@ def test_every_planted_bad_row_is_quarantined_exactly(messy_inbox, messy_warehou
 
 def test_bad_files_are_refused_or_recognised(messy_inbox, messy_warehouse):
     _, manifest = messy_inbox
-    files = {r[0]: r[1:] for r in fetch(messy_warehouse, "SELECT file_name, status, reason FROM meta.load_file")}
+    files = {r[0]: r[1:] for r in fetch(messy_warehouse, "SELECT file_name, status, reason, dataset "
+                                                         "FROM meta.load_file")}
     for bad in manifest["bad_files"]:
-        status, reason = files[bad["file"]]
-        assert status == bad["status"] and bad["reason"] in reason, (bad, status, reason)
+        status, reason, dataset = files[bad["file"]]
+        assert (status, dataset) == (bad["status"], bad["dataset"]) and bad["reason"] in reason, (bad, status, reason)
 
 
 def test_nothing_else_is_lost(messy_inbox, messy_warehouse):

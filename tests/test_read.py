@@ -77,3 +77,24 @@ def test_unreadable_files_are_refused_with_a_reason(tmp_path, name, content, rea
     path.write_bytes(content)
     with pytest.raises(FileRefused, match=reason):
         read_file(path)
+
+
+MEDIATOR_NO_FULL_TIME = "调解员编号,姓名,所属组织编码\nTJ1,张三,ORG1\n".encode()  # 专兼职 is required
+
+
+@pytest.mark.parametrize("name,content,dataset", [
+    ("人民调解员_2023.csv", MEDIATOR_NO_FULL_TIME, "mediator"),             # by its name
+    ("导出.csv", MEDIATOR_NO_FULL_TIME, "mediator"),                        # by its header
+    ("人民调解案件_x.xlsx", "<html><body><table><tr><td>系统错误</td></tr></table></body></html>".encode(),
+     "mediation_case"),                                                     # not a workbook: by its name
+    ("人民调解案件_x.pdf", b"%PDF-1.4", "mediation_case"),
+    ("人民调解案件_x.csv", "姓名,年龄\n张三,3\n".encode(), "mediation_case"),  # its name, not its header
+    ("数据导出(1).csv", "编号,名称,数量\n1,某某,3\n".encode(), None),          # nothing recognised
+    ("说明.pdf", b"%PDF-1.4", None),
+])
+def test_a_refused_file_still_names_its_dataset(tmp_path, name, content, dataset):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FileRefused) as refused:
+        read_file(path)
+    assert refused.value.dataset == dataset

@@ -200,11 +200,11 @@ def bad_files(exports: list[Export]) -> tuple[list[tuple[str, bytes]], list[dict
         ("人民调解案件_2023Q5.xlsx", "<html><body><table><tr><td>系统错误</td></tr></table></body></html>".encode()),
         ("数据导出(1).csv", "编号,名称,数量\r\n1,某某,3\r\n".encode("utf-8")),
     ]
-    expected = [
-        {"file": files[0][0], "status": "refused", "reason": "缺少必填列:报送日期"},
-        {"file": files[1][0], "status": "refused", "reason": "不是Excel文件"},
-        {"file": files[2][0], "status": "refused", "reason": "找不到任何已知数据集的表头"},
+    expected = [  # a refused file still names the dataset its name or header shows
+        {"file": files[0][0], "status": "refused", "reason": "缺少必填列:报送日期", "dataset": "risk_report"},
+        {"file": files[1][0], "status": "refused", "reason": "不是Excel文件", "dataset": "mediation_case"},
+        {"file": files[2][0], "status": "refused", "reason": "找不到任何已知数据集的表头", "dataset": None},
         {"file": "人民调解案件_2023Q1 - 副本.xlsx", "status": "duplicate", "copy_of": "人民调解案件_2023Q1.xlsx",
-         "reason": "SHA-256一致"},
+         "reason": "SHA-256一致", "dataset": "mediation_case"},
     ]
     return files, expected
