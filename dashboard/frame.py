@@ -110,9 +110,10 @@ def _sidebar_filters() -> Filters:
                            key="f_types", placeholder="全部纠纷类型", help="按统计月报纠纷类型目录的一级类型筛选案件")
     st.sidebar.multiselect("组织类型", options=list(opts["org_types"]), key="f_orgs", placeholder="全部组织类型",
                            help="按受理案件或登记的调解组织类型筛选")
-    first = {} if "f_period" in state else {"value": state["f_initial_period"]}  # a range needs value= at first
+    # a range slider needs value= (always the same: the widget keeps its identity); choosing an as-of day moves the
+    # period's end through session state (_asof_chosen), which is why config.toml silences Streamlit's log note
     st.sidebar.select_slider("期间(月份)", options=list(months), format_func=lambda m: month_label(months[m]),
-                             key="f_period", on_change=_period_moved, **first,
+                             key="f_period", on_change=_period_moved, value=state["f_initial_period"],
                              help="案件按受理日期、核查任务按下发日期、刑满释放人员按释放日期、月报按统计月份落入期间;"
                                   "考评指标从专项行动开始累计到截至日期")
     start, end = state["f_period"]
