@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from dashboard import disputes, metrics, organisations, queries, risks, verification
+from dashboard import disputes, metrics, organisations, overview, queries, risks, verification
 from dashboard.filters import Filters
 from tests.handbuilt import (HONGQI, KAIYUAN, KAIYUAN_TOWN, QINGHE, XIANGYANG, build, case, centre, mediator, office,
-                            org, report, risk, task)
+                            org, report, risk, submission, task)
 from warehouse.metrics import NotCuttable
 
 NEIGHBOURS, FAMILY = "02", "01"  # 邻里纠纷, 婚姻家庭纠纷
@@ -50,7 +50,10 @@ def warehouse(tmp_path_factory):
           judicial_office=[office("红旗所", date(2023, 3, 15), date(2023, 6, 10)),
                            office("向阳所", date(2023, 3, 25), None, town=XIANGYANG, row=3)],
           risk_report=[risk(HONGQI, date(2023, 3, 1), date(2023, 4, 5)),
-                       risk(XIANGYANG, date(2023, 3, 1), date(2023, 4, 8), row=3)]).close()
+                       risk(XIANGYANG, date(2023, 3, 1), date(2023, 4, 8), row=3)],
+          county_submission=[submission("工作专班及落实举措", date(2023, 3, 18)),
+                             submission("司法所创建计划", date(2023, 3, 25), row=3),
+                             submission("工作专班及落实举措", date(2023, 3, 1), county=KAIYUAN, row=4)]).close()
     return path
 
 
@@ -172,3 +175,15 @@ def test_risk_reports_due_late_and_missing(warehouse):
     late = risks.late_reports(one, MAY_END, warehouse)
     assert late.select("统计月份", "状态", "逾期天数").rows() == [("2023年4月", "未报", 26), ("2023年3月", "逾期", 3)]
     assert risks.complete_months(QH, MAY_END, warehouse) == set()   # no month has every township's report
+
+
+# --- 总览's timeline: indicator 11's milestone records ----------------------------------------------------------
+
+def test_milestones_name_the_late_counties(warehouse):
+    both = Filters((QINGHE, KAIYUAN))
+    ms = overview.milestones(both, APRIL_END, warehouse)
+    due = ms.filter(ms["状态"] == "已到期")
+    assert due.select("节点", "按期完成区县数", "区县数", "逾期区县").rows() == [
+        ("工作专班及落实举措", 2, 2, ""),                     # 03-18: both on time (清河区 on the day)
+        ("司法所创建计划", 0, 2, "清河区(逾期5天)、开原市(未完成)")]  # 03-20: 清河区 on 03-25, 开原市 never
+    assert ms.filter(ms["状态"] == "未到期")["逾期区县"].to_list() == [""] * 4

@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import overview as ov
-from dashboard import queries, ranking
+from dashboard import metrics, queries, ranking
 from dashboard.filters import Filters
-from tests.conftest import fetch
 from tests.test_app import ENTRY
+from warehouse.rubric import default_rubric
 
 KAIYUAN, CHANGTU = "211282", "211224"
 
@@ -81,17 +81,15 @@ def test_geojson_codes_are_the_counties(demo_warehouse):
     assert codes == set(queries.counties(demo_warehouse)["county_code"])
 
 
-def test_milestones_name_the_late_counties(demo_warehouse):
+def test_milestones_are_the_rubrics_and_name_the_late_counties(demo_warehouse):
     as_of = date(2023, 12, 31)
     ms = ov.milestones(Filters(), as_of, demo_warehouse)
-    assert ms.height == 6 and ms["状态"].to_list() == ["已到期"] * 6
-    rows = fetch(demo_warehouse, """SELECT milestone, county, is_done AND completed_date <= ?, is_on_time
-                                    FROM marts.county_submissions""", [as_of])
-    for m in ms.iter_rows(named=True):
-        late = {c for milestone, c, done, on_time in rows if milestone == m["节点"] and not (done and on_time)}
-        named = {part.split("(")[0] for part in m["逾期区县"].split("、") if part}
-        assert named == late
-        assert m["按期完成区县数"] == 7 - len(late)
+    rubric = default_rubric()
+    assert list(zip(ms["节点"], ms["截止日期"])) == list(rubric.milestones.items())
+    assert ms["状态"].to_list() == ["已到期"] * 6
+    for m in ms.iter_rows(named=True):  # every county is either on time or named late (known answers: test_metrics)
+        named = [part.split("(")[0] for part in m["逾期区县"].split("、") if part]
+        assert m["按期完成区县数"] + len(named) == 7
     early = ov.milestones(Filters(), date(2023, 5, 31), demo_warehouse)
     assert early.filter(状态="未到期")["节点"].to_list() == ["星级司法所佐证材料", "县级调处化解中心建成",
                                                            "乡镇中心挂牌运行", "专项行动书面总结"]
@@ -100,7 +98,7 @@ def test_milestones_name_the_late_counties(demo_warehouse):
 
 def test_timeline_figure_has_the_three_phases(demo_warehouse):
     ms = ov.milestones(Filters(), date(2023, 12, 31), demo_warehouse)
-    fig = ov.timeline(ms, date(2023, 12, 31))
+    fig = ov.timeline(ms, date(2023, 12, 31), default_rubric())
     assert [t.name for t in fig.data if t.type == "bar"] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
     assert [a.text.split("(")[0] for a in fig.layout.annotations][:3] == ["梳理准备阶段", "攻坚预防阶段", "总结验收阶段"]
     # six milestones on five days: the two due on 06-20 share a diamond, red when either has a late county
@@ -137,7 +135,7 @@ def _metric(at, label_start):
 def test_page_shows_every_plan_target_with_city_value_and_counties_meeting(app, demo_warehouse):
     at = app.run()
     assert not at.exception
-    card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
+    card = ranking.scorecard(metrics.as_of(Filters(), demo_warehouse), path=demo_warehouse)
     for row in ov.plan_targets(card).iter_rows(named=True):
         m = _metric(at, row["指标"])
         assert m.value == ranking.pct_text(row["值"], row["目标"])
@@ -152,9 +150,10 @@ def test_choosing_a_county_on_the_page_filters_the_whole_app(app, demo_warehouse
     assert not at.exception
     assert at.sidebar.multiselect[0].value == [KAIYUAN]
     assert at.query_params["county"] in (KAIYUAN, [KAIYUAN])
-    k = queries.kpis(Filters((KAIYUAN,)), demo_warehouse)
+    day = metrics.as_of(Filters((KAIYUAN,)), demo_warehouse)
+    k = queries.kpis(Filters((KAIYUAN,)), day, demo_warehouse)
     assert _metric(at, "受理案件数").value == f"{k['accepted']:,} 件"
-    card = ranking.scorecard(ranking.default_as_of(demo_warehouse), path=demo_warehouse)
+    card = ranking.scorecard(day, path=demo_warehouse)
     entry = float(card.county(KAIYUAN).indicators["entry_rate"].value)
     assert _metric(at, card.rubric.indicators["entry_rate"].name).value == ranking.pct_text(entry, 0.9)
     # the sidebar drives the selector too
@@ -176,7 +175,7 @@ def test_a_dispute_type_filter_leaves_the_entry_rate_undefined_not_wrong(app, de
     app.query_params["type"] = "02"
     at = app.run()
     assert not at.exception
-    k = queries.kpis(Filters(dispute_types=("02",)), demo_warehouse)
+    k = queries.kpis(Filters(dispute_types=("02",)), metrics.as_of(Filters(), demo_warehouse), demo_warehouse)
     assert k["entry_rate"] is None and k["accepted"] > 0
     assert _metric(at, "受理案件数").value == f"{k['accepted']:,} 件"
     assert _metric(at, "案件录入率").value == "—"
