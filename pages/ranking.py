@@ -105,8 +105,9 @@ st.plotly_chart(ranking.points_breakdown(card), config=PLOT, key="r_breakdown")
 # ------------------------------------------------------------------ 排名对比
 st.subheader("排名对比", help="同一考评细则在两个截至日期的排名与总分对比,看哪些区县上升、哪些下降。")
 compare_default = ranking.compare_default(as_of)
+# keyed by the as-of date: a new as-of date brings a new default comparison (the end of the month before it)
 compare: date = st.date_input("对比日期", value=compare_default, min_value=rubric.campaign_start,
-                              max_value=rubric.campaign_end, format="YYYY-MM-DD", key="r_compare",
+                              max_value=rubric.campaign_end, format="YYYY-MM-DD", key=f"r_compare_{as_of}",
                               help=f"与截至日期 {as_of:%Y-%m-%d} 的排名对比,默认为上月末({compare_default:%Y-%m-%d})。")
 before = data(ranking.scorecard, compare)
 moves = ranking.rank_comparison(before, card)

@@ -12,7 +12,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import ranking
+from dashboard import metrics, ranking
+from dashboard.definitions import deduction_definitions, indicator_definitions
+from dashboard.filters import Filters
 from warehouse import score_export
 from warehouse.rubric import DEFAULT_PATH, default_rubric, parse_rubric
 from warehouse.scoring import DATA_GAP, DATA_PROBLEM, NOT_APPLICABLE, indicator_result, score
@@ -64,7 +66,7 @@ def test_page_opens_with_the_default_as_of_and_the_scored_ranking(page, demo_war
     at = page
     assert at.title[0].value == "考评排名"
     card = score(demo_warehouse)
-    assert at.date_input(key="r_as_of").value == card.as_of
+    assert at.date_input(key="f_asof_input").value == card.as_of  # the sidebar's as-of date, every page's
     table = _frame(at, "排名", "通报原因")
     assert _table_ranks(table) == _ranks(card)
     assert len(table) == 7
@@ -80,36 +82,56 @@ def test_page_opens_with_the_default_as_of_and_the_scored_ranking(page, demo_war
 
 def test_a_changed_as_of_date_rescores(page, demo_warehouse):
     at = page
-    at.date_input(key="r_as_of").set_value(CHANGED_DATE).run()
+    at.date_input(key="f_asof_input").set_value(CHANGED_DATE).run()
     assert not at.exception
+    assert at.select_slider(key="f_period").value[1] == "2023-08"   # the period ends in the as-of date's month
     card = score(demo_warehouse, CHANGED_DATE)
     assert _table_ranks(_frame(at, "排名", "通报原因")) == _ranks(card)
     moves = _frame(at, "区县", "名次变化")
-    before = score(demo_warehouse, date(2023, 6, 30))
+    before = score(demo_warehouse, date(2023, 7, 31))                 # compared with the end of the month before
     old = {c.county: c.rank for c in before.counties}
     assert moves["区县"].tolist() == [c.county for c in card.counties]
     assert moves[f"排名({CHANGED_DATE.month}月{CHANGED_DATE.day}日)"].tolist() == [c.rank for c in card.counties]
-    assert moves["排名(6月30日)"].tolist() == [old[c.county] for c in card.counties]
+    assert moves["排名(7月31日)"].tolist() == [old[c.county] for c in card.counties]
 
 
 def test_the_as_of_date_is_kept_in_the_url_and_a_link_reproduces_it(page, demo_warehouse, monkeypatch):
     at = page
-    at.date_input(key="r_as_of").set_value(CHANGED_DATE).run()
+    at.date_input(key="f_asof_input").set_value(CHANGED_DATE).run()
     assert at.query_params["asof"] in (CHANGED_DATE.isoformat(), [CHANGED_DATE.isoformat()])
-    # a colleague opens the link: same date, same ranking, no widget warning
+    # a colleague opens the link: same date, same ranking, no warning
     link = AppTest.from_file(ENTRY, default_timeout=120)
     link.query_params.update(asof=CHANGED_DATE.isoformat(), county="211224")
     link.switch_page(PAGE).run()
     assert not link.exception and not link.warning
-    assert link.date_input(key="r_as_of").value == CHANGED_DATE
+    assert link.date_input(key="f_asof_input").value == CHANGED_DATE
     assert _table_ranks(_frame(link, "排名", "通报原因")) == _ranks(score(demo_warehouse, CHANGED_DATE))
     assert link.query_params["county"] in ("211224", ["211224"])
-    # a date outside the campaign in a link falls back to the default
+    # a date outside the campaign in a link falls back to the default, and the page says so
     bad = AppTest.from_file(ENTRY, default_timeout=120)
     bad.query_params["asof"] = "2022-01-01"
     bad.switch_page(PAGE).run()
-    assert not bad.exception and bad.date_input(key="r_as_of").value == score(demo_warehouse).as_of
+    assert not bad.exception and bad.date_input(key="f_asof_input").value == score(demo_warehouse).as_of
+    assert any("2022-01-01" in w.value for w in bad.warning)
     assert "asof" not in bad.query_params
+
+
+def test_every_page_shares_the_as_of_date_and_so_the_notice(demo_warehouse, monkeypatch):
+    """With the period at 3–6月, 总览's map table and 考评排名 name the same counties in the 通报."""
+    monkeypatch.setenv("WAREHOUSE_PATH", str(demo_warehouse))
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    at.query_params.update({"from": "2023-03", "to": "2023-06"})
+    at.run()
+    assert not at.exception
+    overview = next(d.value for d in at.dataframe if "通报原因" in d.value.columns)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    ranked = _frame(at, "排名", "通报原因")
+    card = score(demo_warehouse, date(2023, 6, 30))
+    notice = {c.county for c in card.counties if c.notice}
+    assert {r["区县"] for _, r in overview.iterrows() if r["通报"] == "列入通报"} == notice
+    assert {r["区县"] for _, r in ranked.iterrows() if r["通报"] == "⚑ 通报"} == notice
+    assert _table_ranks(ranked) == _ranks(card)
 
 
 def test_what_if_weights_rerank_like_a_rubric_with_those_weights(page, demo_warehouse):
@@ -155,15 +177,15 @@ def test_drill_down_counts_match_the_table(page, demo_warehouse, key):
 
 def test_indicator_definitions_are_on_the_page(page):
     text = "\n".join(m.value for m in page.markdown)
-    for key in ranking.INDICATOR_KEYS:
-        assert ranking.INDICATOR_DEFINITIONS[key] in text
+    for key, definition in indicator_definitions().items():
+        assert definition in text
 
 
 # --- dashboard/ranking.py ------------------------------------------------------------------------------------------
 
 def test_scorecard_and_default_as_of_read_the_given_file(demo_warehouse):
     card = ranking.scorecard(None, None, demo_warehouse)
-    assert ranking.default_as_of(demo_warehouse) == card.as_of == score(demo_warehouse).as_of
+    assert metrics.as_of(Filters(), demo_warehouse) == card.as_of == score(demo_warehouse).as_of
     assert _ranks(card) == _ranks(score(demo_warehouse))
 
 
@@ -288,7 +310,7 @@ def test_downloads_are_the_score_export(demo_warehouse):
 
 
 def test_definitions_cover_every_indicator_and_deduction():
-    assert set(ranking.INDICATOR_DEFINITIONS) == set(ranking.INDICATOR_KEYS)
-    assert set(ranking.DEDUCTION_DEFINITIONS) == set(ranking.DEDUCTION_KEYS)
+    assert set(indicator_definitions()) == set(ranking.INDICATOR_KEYS)
+    assert set(deduction_definitions()) == set(ranking.DEDUCTION_KEYS)
     text = ranking.definitions_markdown()
     assert all(name in text for name in (r.name for r in default_rubric().indicators.values()))
