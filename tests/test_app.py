@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries
+from dashboard import metrics, queries
 from dashboard.filters import Filters
 
 ENTRY = str(Path(__file__).resolve().parent / "app_entry.py")
@@ -26,13 +26,13 @@ def test_overview_renders_and_follows_the_county_filter(app, demo_warehouse):
     at = app.run()
     assert not at.exception
     assert at.title[0].value == "总览"
-    city = queries.kpis(Filters(), demo_warehouse)
+    city = queries.kpis(Filters(), metrics.as_of(Filters(), demo_warehouse), demo_warehouse)
     assert _metric(at, "受理案件数") == f"{city['accepted']:,} 件"
     assert _metric(at, "案件录入率") == f"{city['entry_rate']:.1%}"
 
     at.sidebar.multiselect[0].set_value(["211282"]).run()
     assert not at.exception
-    kaiyuan = queries.kpis(Filters(("211282",)), demo_warehouse)
+    kaiyuan = queries.kpis(Filters(("211282",)), metrics.as_of(Filters(), demo_warehouse), demo_warehouse)
     assert _metric(at, "受理案件数") == f"{kaiyuan['accepted']:,} 件"
     assert at.query_params["county"] in ("211282", ["211282"])
     assert at.dataframe[-1].value["区县"].to_list() == ["开原市"]  # the entry-rate table, last on the page
@@ -47,7 +47,9 @@ def test_period_filter_and_url_start(app, demo_warehouse):
     assert at.sidebar.select_slider[0].value == ("2023-05", "2023-12")
     at.sidebar.select_slider[0].set_value(("2023-05", "2023-06")).run()
     from datetime import date
-    k = queries.kpis(Filters(("211224",), date(2023, 5, 1), date(2023, 6, 1)), demo_warehouse)
+    f = Filters(("211224",), date(2023, 5, 1), date(2023, 6, 1))
+    k = queries.kpis(f, metrics.as_of(f, demo_warehouse), demo_warehouse)
+    assert at.date_input(key="f_asof_input").value == date(2023, 6, 30)  # the period's end moves the as-of date
     assert _metric(at, "受理案件数") == f"{k['accepted']:,} 件"
 
 
@@ -61,7 +63,7 @@ def test_a_new_publish_shows_without_restart(demo_inbox, tmp_path, monkeypatch):
     """The app keys its caches on the warehouse version and ATTACHes the file fresh: a swap is seen."""
     import shutil
 
-    from etl.run import run
+    from warehouse.publish import run
     from tests.conftest import TEST_KEY, write_csv
     from tests.test_normalise import BASE, CASE_HEADER
 
