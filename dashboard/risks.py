@@ -71,7 +71,7 @@ def totals(f: Filters, path: Path | None = None) -> dict:
 def hazards_by_month(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
     """Hazards found per report month and level: 月份 (date), 高风险, 中风险, 低风险, and 完整 (all reports in)."""
     where, params = _report_where(f)
-    cols = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {name}" for c, name in HAZARDS.items())
+    cols = ", ".join(f"CAST(coalesce(sum({c}), 0) AS BIGINT) AS {name}" for c, name in HAZARDS.items())
     frame = query(f"""SELECT report_month AS 月份, {cols} FROM marts.risk_reports WHERE {where}
                       GROUP BY ALL ORDER BY 月份""", params, path)
     complete = complete_months(f, day, path)
@@ -81,9 +81,10 @@ def hazards_by_month(f: Filters, day: date, path: Path | None = None) -> pl.Data
 def outcomes_by_county(f: Filters, path: Path | None = None) -> pl.DataFrame:
     """Resolved, under control, referred to police, reported to the Party committee and government, per county."""
     where, params = _report_where(f)
-    cols = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {name}" for c, name in OUTCOMES.items())
-    return query(f"""SELECT county_code AS 区县代码, county AS 区县, CAST(sum(disputes_found) AS BIGINT) AS 排查发现纠纷数,
-                            CAST({' + '.join(f'sum({c})' for c in HAZARDS)} AS BIGINT) AS 风险隐患数, {cols}
+    cols = ", ".join(f"CAST(coalesce(sum({c}), 0) AS BIGINT) AS {name}" for c, name in OUTCOMES.items())
+    return query(f"""SELECT county_code AS 区县代码, county AS 区县, CAST(coalesce(sum(disputes_found), 0) AS BIGINT) AS 排查发现纠纷数,
+                            CAST({' + '.join(f'coalesce(sum({c}), 0)' for c in HAZARDS)} AS BIGINT) AS 风险隐患数,
+                            {cols}
                      FROM marts.risk_reports WHERE {where} GROUP BY ALL ORDER BY 区县代码""", params, path)
 
 

@@ -12,49 +12,17 @@ import pytest
 
 from dashboard import disputes, metrics, organisations, overview, queries, risks, verification
 from dashboard.filters import Filters
-from tests.handbuilt import (HONGQI, KAIYUAN, KAIYUAN_TOWN, QINGHE, XIANGYANG, build, case, centre, mediator, office,
-                            org, report, risk, submission, task)
+from tests.handbuilt import HONGQI, KAIYUAN, QINGHE, XIANGYANG, small_campaign
 from warehouse.metrics import NotCuttable
 
-NEIGHBOURS, FAMILY = "02", "01"  # 邻里纠纷, 婚姻家庭纠纷
+NEIGHBOURS = "02"                # 邻里纠纷
 QINGHE_TOWNSHIPS = 5             # 红旗, 向阳, 张相, 杨木林子, 聂家 (warehouse/reference)
 APRIL_END, MAY_END = date(2023, 4, 30), date(2023, 5, 31)
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("handbuilt") / "warehouse.duckdb"
-    build(path,
-          mediation_case=[
-              # 清河区: four cases in two townships; 开原市: one
-              case("C1", date(2023, 3, 5), town=HONGQI, dispute=NEIGHBOURS, outcome="调解成功",
-                   mediated=date(2023, 3, 10), level="村(社区)", org_type="村(居)调委会"),
-              case("C2", date(2023, 3, 20), town=HONGQI, dispute=FAMILY, outcome="调解不成功",
-                   mediated=date(2023, 4, 2), level="县(市、区)", org_type="村(居)调委会", row=3),
-              case("C3", date(2023, 4, 10), town=XIANGYANG, dispute=NEIGHBOURS, outcome="调解成功",
-                   mediated=date(2023, 4, 15), level="乡镇(街道)", mediator="M1", org_type="村(居)民评理说事点", row=4),
-              case("C4", date(2023, 4, 20), town=XIANGYANG, dispute=NEIGHBOURS, row=5, org_type="村(居)调委会",
-                   people=6),
-              case("K1", date(2023, 3, 1), county=KAIYUAN, town=KAIYUAN_TOWN, outcome="调解成功",
-                   mediated=date(2023, 3, 2), row=6)],
-          monthly_case_report=[report(HONGQI, date(2023, 3, 1), 4), report(XIANGYANG, date(2023, 4, 1), 2, row=3)],
-          inmate_verification=[
-              task("T1", date(2023, 3, 1), "已核查", "核查成功", date(2023, 3, 20)),
-              task("T2", date(2023, 3, 10), row=3),
-              task("T3", date(2023, 4, 5), "已核查", "信息不符", date(2023, 4, 10), row=4),
-              task("T4", date(2023, 4, 20), row=5)],
-          mediation_org=[org("P1", town=HONGQI), org("P2", town=XIANGYANG, row=3)],
-          mediator=[mediator("M1", "P1", annual=date(2023, 2, 1)), mediator("M2", "P2", kind="兼职", row=3)],
-          resolution_center=[centre("清河区中心", "县级", None, built=date(2023, 6, 1)),
-                             centre("红旗中心", "乡镇级", HONGQI, opened=date(2023, 9, 1), row=3)],
-          judicial_office=[office("红旗所", date(2023, 3, 15), date(2023, 6, 10)),
-                           office("向阳所", date(2023, 3, 25), None, town=XIANGYANG, row=3)],
-          risk_report=[risk(HONGQI, date(2023, 3, 1), date(2023, 4, 5)),
-                       risk(XIANGYANG, date(2023, 3, 1), date(2023, 4, 8), row=3)],
-          county_submission=[submission("工作专班及落实举措", date(2023, 3, 18)),
-                             submission("司法所创建计划", date(2023, 3, 25), row=3),
-                             submission("工作专班及落实举措", date(2023, 3, 1), county=KAIYUAN, row=4)]).close()
-    return path
+    return small_campaign(tmp_path_factory.mktemp("handbuilt") / "warehouse.duckdb")
 
 
 QH = Filters((QINGHE,))
