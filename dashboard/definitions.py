@@ -135,10 +135,3 @@ def definitions(rubric: Rubric | None = None) -> dict[str, str]:
 def definition(metric: str) -> str:
     return definitions()[metric]
 
-
-def __getattr__(name: str):
-    """`from dashboard.definitions import DEFINITIONS`: the shared terms rendered with the rubric in force at the
-    moment of the import (a page imports on every run), never a copy frozen at start-up."""
-    if name == "DEFINITIONS":
-        return definitions()
-    raise AttributeError(name)

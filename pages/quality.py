@@ -3,11 +3,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import quality, queries
-from dashboard.definitions import DEFINITIONS
+from dashboard.definitions import definitions
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, filters, not_applied_note
 
 f = filters()
+DEFINITIONS = definitions()
 st.title("数据质量")
 st.caption("每次入库读取了哪些文件、哪些文件被拒收、哪些行因不合规被隔离(不计入任何指标),问题集中在哪些区县")
 not_applied_note(f)

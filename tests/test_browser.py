@@ -24,7 +24,7 @@ import pytest
 
 from dashboard import organisations as org
 from dashboard import overview as ov
-from dashboard import queries, ranking
+from dashboard import metrics, queries, ranking
 from dashboard import verification as v
 from dashboard.filters import Filters
 from dashboard.frame import PAGES
@@ -219,7 +219,7 @@ def test_overview_county_filter_and_csv_download(page, dashboard_url, demo_wareh
     _assert_overview(page)
     city_text = _metric(page, "受理案件数").inner_text()
     city = _count(city_text)
-    assert city == queries.kpis(Filters(), demo_warehouse)["accepted"]
+    assert city == _accepted(Filters(), demo_warehouse)
 
     # Choose 开原市 in the sidebar's 区县 multiselect, as a person would.
     _county_select(page).get_by_role("combobox").click()
@@ -231,7 +231,7 @@ def test_overview_county_filter_and_csv_download(page, dashboard_url, demo_wareh
     _assert_overview(page)
     kaiyuan = _count(_metric(page, "受理案件数").inner_text())
     assert 0 < kaiyuan < city
-    assert kaiyuan == queries.kpis(Filters((KAIYUAN,)), demo_warehouse)["accepted"]
+    assert kaiyuan == _accepted(Filters((KAIYUAN,)), demo_warehouse)
     expect(page).to_have_url(re.compile(rf"[?&]county={KAIYUAN}(&|$)"))
     expect(_county_select(page)).to_contain_text("开原市")
 
@@ -261,7 +261,7 @@ def test_shared_link_reproduces_the_county_filter(page, dashboard_url, demo_ware
         expect(select).not_to_contain_text(other)
     expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
     changtu = _count(_metric(page, "受理案件数").inner_text())
-    assert changtu == queries.kpis(Filters((CHANGTU,)), demo_warehouse)["accepted"]
+    assert changtu == _accepted(Filters((CHANGTU,)), demo_warehouse)
 
 
 def test_ranking_page_xlsx_download(page, dashboard_url, demo_warehouse, tmp_path):
@@ -295,6 +295,11 @@ def test_ranking_page_xlsx_download(page, dashboard_url, demo_warehouse, tmp_pat
     assert len(rows) == 7
     assert [(rank, county) for rank, county in rows] == [(c.rank, c.county) for c in card.counties]
     _assert_no_exception(page)
+
+
+def _accepted(f: Filters, warehouse) -> int:
+    """Cases accepted in the period as the pages count them at their as-of date."""
+    return queries.kpis(f, metrics.as_of(f, warehouse), warehouse)["accepted"]
 
 
 # --- every page, the map, and the questions the bureau asks ---------------------------------------------------
@@ -365,7 +370,7 @@ def test_clicking_a_county_on_the_map_filters_the_app(page, dashboard_url, demo_
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
     expect(page.get_by_role("heading", name=re.compile("专项行动目标 · 昌图县"))).to_be_visible()
-    changtu = queries.kpis(Filters((CHANGTU,)), demo_warehouse)["accepted"]
+    changtu = _accepted(Filters((CHANGTU,)), demo_warehouse)
     expect(_metric(page, "受理案件数")).to_have_text(f"{changtu:,} 件")
     _screenshot(page, "overview_map_changtu.png")
 
@@ -396,13 +401,13 @@ def test_overdue_tasks_in_changtu_and_idle_points(page, dashboard_url, demo_ware
     """"which verification tasks are overdue in 昌图县" and "which 评理说事点 were idle last month"."""
     _open(page, f"{dashboard_url}/verification?county={CHANGTU}", "核查与帮教")
     expect(page.get_by_role("heading", name="超期未核查任务")).to_be_visible()
-    day = v.as_of(Filters((CHANGTU,)), demo_warehouse)
+    day = metrics.as_of(Filters((CHANGTU,)), demo_warehouse)
     overdue = v.overdue(Filters((CHANGTU,)), day, demo_warehouse)
     assert overdue.height > 0 and set(overdue["区县"]) == {"昌图县"}
     expect(page.get_by_text(f"超期未核查任务共 {overdue.height:,} 件", exact=False)).to_be_visible()
 
     _open(page, f"{dashboard_url}/organisations", "组织与队伍")
-    last, idle = org.inactive_points(Filters(), demo_warehouse)
+    last, idle = org.inactive_points(Filters(), metrics.as_of(Filters(), demo_warehouse), demo_warehouse)
     expect(page.get_by_text(f"的评理说事点(共 {idle.height:,} 个)", exact=False)).to_be_visible()
     _screenshot(page, "organisations_idle.png")
 
