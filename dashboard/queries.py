@@ -164,7 +164,7 @@ def entry_rate_by_county(f: Filters, day: date, path: Path | None = None) -> pl.
 def case_history(case_id: str, path: Path | None = None) -> pl.DataFrame:
     """Every loaded version of one case, oldest first, with the file it came from and what changed."""
     return query("""
-        SELECT version_no AS 版本, file_name AS 来源文件, file_row AS 文件行号, entered_at AS 录入时间,
+        SELECT version_no AS 版本, file_name AS 来源文件, file_row AS 文件行号, entered_at AS "录入时间(北京时间)",
                outcome AS 调解结果, mediated_date AS 调解日期, is_current AS 当前版本,
                array_to_string(changed_columns, '、') AS 变化字段
         FROM marts.case_history WHERE case_id = $case_id ORDER BY version_no""", {"case_id": case_id}, path)

@@ -22,7 +22,8 @@ if skipped:
     st.caption(f"注:目标、地图和时间轴按区县统计,不按{'、'.join(skipped)}筛选;案件数据部分按全部筛选条件统计。")
 
 # ---------------------------------------------------------------- 1. the plan's targets
-st.subheader(f"专项行动目标 · {scope} · 截至 {as_of:%Y年%m月%d日}", help=DEFINITIONS["专项行动目标"])
+st.subheader(f"专项行动目标 · {scope} · {rubric.campaign_start:%Y年%m月%d日}至 {as_of:%Y年%m月%d日}累计",
+             help=DEFINITIONS["专项行动目标"])
 targets = ov.plan_targets(card, f.counties)
 for start in range(0, targets.height, 3):
     cols = st.columns(3)
@@ -98,7 +99,8 @@ c3.metric("调解成功率", fmt(k["success_rate"]), help=DEFINITIONS["调解成
           + f" 本期调结 {k['closed']:,} 件,其中调解成功 {k['succeeded']:,} 件。")
 target = k["entry_rate_target"]
 gap = None if k["entry_rate"] is None else (k["entry_rate"] - target) * 100
-c4.metric(f"案件录入率(目标 ≥ {pct(target)})", fmt(k["entry_rate"]),
+# the same indicator as the target card above, over the chosen months only: named apart, as it may differ
+c4.metric(f"案件录入率·所选期间(目标 ≥ {pct(target)})", fmt(k["entry_rate"]),
           delta=None if gap is None else f"{gap:+.1f} 个百分点(较目标)", delta_color="normal",
           help=DEFINITIONS["录入率"] + ("" if k["entered"] is None else
                                        f" 本期系统录入 {k['entered']:,} 件,月报受理 {k['reported']:,} 件。"))
@@ -117,7 +119,7 @@ with right:
     st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f, as_of)), config={"displaylogo": False})
 st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f, as_of)), config={"displaylogo": False})
 
-st.subheader("各区县案件录入率", help=DEFINITIONS["录入率"])
+st.subheader(f"各区县案件录入率 · {f.period_label()}", help=DEFINITIONS["录入率"])
 table = rates.drop("区县代码")
 if not rate_defined:
     st.info(NO_RATE)

@@ -165,7 +165,7 @@ def test_period_end_moves_the_as_of_date(app, demo_warehouse):
     app.query_params["to"] = "2023-05"
     at = app.run()
     assert not at.exception
-    assert any("截至 2023年05月31日" in s.value for s in at.subheader)
+    assert any("至 2023年05月31日累计" in s.value for s in at.subheader)
     ms = ov.milestones(Filters(end=date(2023, 5, 1)), date(2023, 5, 31), demo_warehouse)
     shown = at.dataframe[1].value
     assert shown["状态"].to_list() == ms["状态"].to_list()

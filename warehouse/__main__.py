@@ -4,11 +4,11 @@
 Scores the seven counties (warehouse/scoring.py) on the published warehouse, opened read-only, so it can run
 while the dashboard reads it.
 
-- --as-of: the date to score at, within the campaign (2023-03-01 … 2023-12-31). Default: the latest event date in
-  the data not after 2023-12-31 (受理日期, 调解日期, 下发日期, 反馈日期, 释放日期, 统计日期, 完成日期, 报送日期,
+- --as-of: the date to score at, within the campaign of the rubric ([campaign] start … end). Default: the latest
+  event date in the data not after the campaign's end (受理日期, 调解日期, 下发日期, 反馈日期, 释放日期, 统计日期, 完成日期, 报送日期,
   年度培训日期, 发生日期 and the register dates of centres and judicial offices; see sql/scoring/default_as_of.sql).
-- --rubric: a rubric TOML file (default: the shipped warehouse/rubric.toml); refused with a message naming every
-  bad key; weights not summing to 100 print a warning.
+- --rubric: a rubric TOML file (default: the rubric in force — RUBRIC_PATH when set, else the shipped
+  warehouse/rubric.toml); refused with a message naming every bad key; weights not summing to 100 print a warning.
 - --format json (default): {"as_of", "load": {"run_id", "finished_at"}, "rubric", "counties": [{"county_code",
   "county", "rank", "total", "notice", "notice_reasons", "indicators": {KEY: {"value", "numerator", "denominator",
   "target", "points", "met", "mark", …}}, "deductions": {KEY: points ≤ 0}, …}]} in rank order.
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.rubric import RubricError, load_rubric
+from warehouse.rubric import RubricError, load_rubric, rubric_in_force
 from warehouse.score_export import file_name, to_csv_bytes, to_xlsx_bytes
 from warehouse.scoring import ScoringError, score
 
@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("score", help="按考评细则计算各区县年终考评得分、排名与通报")
     p.add_argument("--warehouse", required=True, type=Path, help="DuckDB 数据仓库文件(只读打开)")
-    p.add_argument("--as-of", dest="as_of", help="截至日期 YYYY-MM-DD(默认:数据中不晚于 2023-12-31 的最新日期)")
-    p.add_argument("--rubric", type=Path, help="考评细则 TOML 文件(默认:随程序发布的 warehouse/rubric.toml)")
+    p.add_argument("--as-of", dest="as_of", help="截至日期 YYYY-MM-DD(默认:数据中不晚于专项行动结束日的最新日期)")
+    p.add_argument("--rubric", type=Path, help="考评细则 TOML 文件(默认:环境变量 RUBRIC_PATH 指定的细则,"
+                                               "未设置时为随程序发布的 warehouse/rubric.toml)")
     p.add_argument("--format", choices=("json", "csv", "xlsx"), default="json", help="输出格式(默认 json)")
     p.add_argument("--output", type=Path, help="输出文件或目录(默认:json/csv 输出到标准输出)")
     args = parser.parse_args(argv)
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # the rubric's warnings are printed below, once
-            rubric = load_rubric(args.rubric)
+            rubric = load_rubric(args.rubric) if args.rubric else rubric_in_force()
         for note in rubric.warnings:
             print(f"提示:考评细则 {rubric.source}:{note}", file=sys.stderr)
         card = score(args.warehouse, as_of=args.as_of, rubric=rubric)

@@ -33,7 +33,7 @@ COLUMN_LABELS = {
     "township": "乡镇(街道)", "village": "村(社区)", "org_id": "组织编码", "org_name": "调解组织",
     "mediator_id": "调解员编号", "name_masked": "姓名", "inmate_name_masked": "服刑人员姓名",
     "accepted_date": "受理日期", "mediated_date": "调解日期", "outcome": "调解结果", "resolution_level": "化解层级",
-    "entered_at": "录入时间", "report_month": "统计月份", "cases_accepted": "受理案件数",
+    "entered_at": "录入时间(北京时间)", "report_month": "统计月份", "cases_accepted": "受理案件数",
     "prison_name": "监狱名称", "issued_date": "下发日期", "feedback_date": "反馈日期",
     "verification_status": "核查状态", "verification_result": "核查结果",
     "stat_date": "统计日期", "cumulative_registrations": "累计注册人数", "population": "常住人口(2020年普查)",
