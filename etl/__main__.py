@@ -3,6 +3,9 @@
 Exit status: 0 a warehouse was published (refused files and quarantined rows included);
 1 the run failed and the previous warehouse is unchanged; 2 bad arguments or set-up
 (missing inbox, missing PII_HMAC_KEY); 3 another run holds the lock (nothing done).
+
+An entry point: the ETL lands the files (etl.load), the warehouse builds, checks and publishes them
+(warehouse.publish), so this command composes both.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from etl.run import EtlError, EtlLocked, run
+from warehouse.publish import EtlError, EtlLocked, run
 
 
 def main(argv: list[str] | None = None) -> int:

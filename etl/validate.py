@@ -1,7 +1,8 @@
 """Run a dataset's Great Expectations suite on a normalised frame and turn failures into row issues.
 
 GX validates pandas frames (GX through SQLAlchemy on DuckDB is unreliable), one ephemeral
-context per ETL process. GX takes ~3 s to import, so only the ETL imports this module.
+context per ETL process. GX takes ~3 s to import, so it is imported the first time a file is really
+validated (_context, and the expectations package's builders): importing this module stays cheap.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import polars as pl
 
 from etl.normalise import ISSUE_SCHEMA
 from etl.read import ROW
+from expectations import row_count_floor, suite_for
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -39,8 +41,6 @@ def _context():
 
 @cache
 def _batch_definition(key: str):
-    from expectations import suite_for
-
     context = _context()
     source = context.data_sources.add_or_update_pandas(f"{key}_source")
     asset = source.add_dataframe_asset(name=key)
@@ -66,22 +66,12 @@ def _table_result(r, rule: str) -> dict:
             "sample": "、".join(str(v) for v in sample[:5]) or None}
 
 
-def check_table(key: str, frame: pl.DataFrame, expectation, rule: str) -> dict:
-    """One table-level expectation on a frame (e.g. a mart's keys), as a result row."""
-    batch_definition, _ = _batch_definition(key)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
-    result = _table_result(batch.validate(expectation, result_format={"result_format": "SUMMARY"}), rule)
-    return result
-
-
 def validate(key: str, frame: pl.DataFrame, previous_rows: int | None = None) -> Validation:
     """Row rules of the dataset's suite, and the table rule that a load must not collapse.
 
     previous_rows: data rows of the previous file of the same dataset; a file with far fewer
     is recorded as a failed table expectation (a warning: its rows still load).
     """
-    from expectations import row_count_floor
-
     batch_definition, suite = _batch_definition(key)
     pdf = frame.drop([c for c, t in frame.schema.items() if isinstance(t, pl.List)]).to_pandas()
     pdf.index = range(len(pdf))

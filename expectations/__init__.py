@@ -4,19 +4,24 @@
 (required, enum, range, column pairs, conditional rules) plus what the dataset's own
 module in this package adds. Each expectation carries meta {"rule", "column"} so a failed
 row is quarantined under the contract's rule name.
+
+`mart_of(key)` names the mart holding the dataset's latest versions and its key columns (the dataset's
+module's MART); warehouse/publish.py checks those keys in SQL. Great Expectations takes ~3 s to import,
+so this package imports it only inside the functions that build expectations: importing the package, or a
+dataset's module, must stay free of it (a dataset module's `extra_expectations` imports GX itself).
 """
 from __future__ import annotations
 
 import importlib
 import os
+from typing import TYPE_CHECKING
+
+from etl.contract import DATASETS, Column, Dataset
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # intranet: no telemetry
 
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.expectations.row_conditions import Column as Col  # noqa: E402
-
-from etl.contract import DATASETS, Column, Dataset  # noqa: E402
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 
 def frame_column(c: Column) -> str | None:
@@ -35,6 +40,9 @@ def _meta(rule: str, column: str) -> dict:
 
 
 def contract_expectations(ds: Dataset) -> list:
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column as Col
+
     out = []
     for c in ds.columns:
         col = frame_column(c)
@@ -70,15 +78,10 @@ COLLAPSE_FLOOR = 0.5  # a file with under half the rows of the previous one of i
 
 def row_count_floor(previous_rows: int) -> gx.expectations.Expectation:
     """Table level: the load must not collapse against the previous load of the same dataset."""
+    import great_expectations.expectations as gxe
+
     return gxe.ExpectTableRowCountToBeBetween(min_value=int(previous_rows * COLLAPSE_FLOOR),
                                               meta={"rule": "row_count_collapse"})
-
-
-def unique_keys(columns: list[str]) -> gx.expectations.Expectation:
-    """Table level, on a mart: after the latest-version rule every natural key appears once."""
-    if len(columns) == 1:
-        return gxe.ExpectColumnValuesToBeUnique(column=columns[0], meta={"rule": "duplicate_key"})
-    return gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, meta={"rule": "duplicate_key"})
 
 
 def mart_of(key: str) -> tuple[str, list[str]] | None:
@@ -95,6 +98,8 @@ def _module(key: str):
 
 
 def suite_for(key: str) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     ds = DATASETS[key]
     suite = gx.ExpectationSuite(name=key)
     for expectation in contract_expectations(ds):

@@ -57,7 +57,7 @@ def demo_inbox(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory, demo_inbox) -> Path:
     """A small warehouse from generated exports through the real ETL, once per session."""
-    from etl.run import run
+    from warehouse.publish import run
 
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     report = run(demo_inbox, path, hmac_key=TEST_KEY)
@@ -78,7 +78,7 @@ def messy_inbox(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="session")
 def messy_warehouse(tmp_path_factory, messy_inbox) -> Path:
-    from etl.run import run
+    from warehouse.publish import run
 
     path = tmp_path_factory.mktemp("messy_wh") / "warehouse.duckdb"
     assert run(messy_inbox[0], path, hmac_key=TEST_KEY).published

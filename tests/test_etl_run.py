@@ -10,9 +10,9 @@ import sys
 import duckdb
 import pytest
 
-from etl.run import EtlError, run
 from tests.conftest import ROOT, TEST_KEY, fetch, write_csv, write_xlsx
 from tests.test_normalise import BASE, CASE_HEADER
+from warehouse.publish import EtlError, run
 
 REPORT_HEADER = ["所属区县", "所属乡镇(街道)", "统计月份", "受理案件数", "调解成功数"]
 
@@ -175,11 +175,12 @@ def test_generated_demo_loads_completely(demo_inbox, demo_warehouse):
     for f in manifest["files"]:
         assert files[f["file"]] == (f["dataset"], f["encoding"], "loaded", f["rows"], f["rows"], 0)
     entered = dict(fetch(demo_warehouse, "SELECT county, count(*) FROM marts.cases GROUP BY 1"))
-    reported = dict(fetch(demo_warehouse, "SELECT county, sum(cases_reported) FROM marts.entry_rate_county_month "
+    # 受理案件数 summed over each county's township × month reports, in the latest version of each
+    reported = dict(fetch(demo_warehouse, "SELECT county_code, sum(cases_accepted) FROM marts.monthly_reports "
                                            "GROUP BY 1"))
     for county, truth in manifest["counties"].items():
         assert entered.get(county, 0) == truth["cases_entered"]
-        assert reported[county] == truth["cases_reported"]
+        assert reported[truth["county_code"]] == truth["cases_reported"]
 
 
 def test_a_second_run_exits_at_once_while_one_holds_the_lock(inbox, tmp_path):

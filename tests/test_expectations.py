@@ -55,7 +55,7 @@ def _report_csv(path, n, accepted="5"):
 def test_a_collapsing_load_is_recorded_as_a_failed_table_expectation(tmp_path):
     import duckdb
 
-    from etl.run import run
+    from warehouse.publish import run
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -72,7 +72,7 @@ def test_a_collapsing_load_is_recorded_as_a_failed_table_expectation(tmp_path):
 
 def test_duplicate_keys_in_a_mart_stop_the_publish(tmp_path, monkeypatch):
     import expectations
-    from etl.run import run
+    from warehouse.publish import run
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -164,7 +164,7 @@ def test_normaliser_resolves_short_villages_and_quarantines_with_detail(tmp_path
 
 def test_quarantine_detail_reaches_the_quality_page(tmp_path):
     from dashboard import quality
-    from etl.run import run
+    from warehouse.publish import run
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -48,7 +48,7 @@ ISSUES = 9  # 开原 2+1+1, 西丰 2, 未识别 1+1, 昌图 1
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    from etl.run import run
+    from warehouse.publish import run
 
     root = tmp_path_factory.mktemp("quality")
     inbox = root / "inbox"

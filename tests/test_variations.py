@@ -8,8 +8,8 @@ import pytest
 
 from etl.normalise import normalise
 from etl.read import read_file
-from etl.run import run
 from tests.conftest import TEST_KEY, write_csv, write_xlsx
+from warehouse.publish import run
 
 HEADER = ["所属区县", "所属乡镇(街道)", "统计日期", "累计注册人数"]
 ROW = ["昌图县", "昌图镇", "2023-03-31", "120"]

@@ -1,17 +1,15 @@
-"""One ETL run: archive every inbox file, read → normalise → validate → land, build models, publish.
+"""Land a night's inbox files into an open warehouse connection: archive, read → normalise → validate → insert.
 
-The new warehouse is built beside the current one (a copy of it) and swapped in with
-os.replace, so a failure at any point leaves the previous warehouse untouched and readable.
+Every valid row goes to landing.<dataset>, every broken rule to meta.quarantine, every file to meta.load_file and
+its expectation results to meta.expectation_result. This module only writes into the connection it is given:
+taking the lock, copying the warehouse, building the models, checking the marts and publishing the file are
+the warehouse's (warehouse/publish.py), which calls `receive` and then `land`.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
-import shutil
-import uuid
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -23,35 +21,11 @@ from etl import landing
 from etl.contract import RULES
 from etl.normalise import normalise
 from etl.read import ROW, FileRefused, read_file
+from etl.validate import validate
 
 
 class EtlError(Exception):
     """Nothing could be published; the message says why."""
-
-
-class EtlLocked(EtlError):
-    """Another run holds the warehouse's lock: this one stops at once."""
-
-
-@contextmanager
-def run_lock(warehouse: Path):
-    """One ETL run per warehouse at a time (an exclusive, non-blocking flock beside the warehouse)."""
-    lock_path = warehouse.with_name(f".{warehouse.name}.lock")
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "未知进程"
-            raise EtlLocked(f"另一个入库任务正在运行({holder}),本次不启动;请待其结束后再试") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()},开始于 {datetime.now():%Y-%m-%d %H:%M:%S}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -67,16 +41,12 @@ class FileReport:
 
 
 @dataclass
-class RunReport:
-    published: bool
-    run_id: str
-    warehouse: str
-    files: list[FileReport] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        keys = ("file", "dataset", "status", "reason", "rows_read", "rows_loaded", "rows_quarantined")
-        return {"published": self.published, "run_id": self.run_id, "warehouse": self.warehouse,
-                "files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
+class Received:
+    """A file of the inbox, read once and already archived unchanged."""
+    path: Path
+    data: bytes
+    sha256: str
+    archived: Path
 
 
 def hmac_key_from_env() -> bytes:
@@ -106,18 +76,35 @@ def archive(path: Path, data: bytes, archive_dir: Path) -> tuple[str, Path]:
     return sha, target
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def receive(inbox: Path, archive_dir: Path) -> list[Received]:
+    """Archive first: every file received is kept unchanged before anything can go wrong with it."""
+    received = []
+    for path in inbox_files(inbox):
+        data = path.read_bytes()
+        received.append(Received(path, data, *archive(path, data, archive_dir)))
+    return received
 
 
-class _Run:
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes,
-                 progress: Callable[[str], None]):
-        self.con, self.run_id, self.key, self.progress = con, run_id, hmac_key, progress
+def land(con: duckdb.DuckDBPyConnection, received: list[Received], run_id: str, hmac_key: bytes,
+         progress: Callable[[str], None] = lambda _: None) -> list[FileReport]:
+    """Land every received file into the open warehouse `con` (landing.*, meta.*); one report per file, in order.
+
+    A file already loaded (same SHA-256) is a duplicate; a file that cannot be read is refused; either way it is
+    recorded in meta.load_file. Exceptions other than a refusal propagate: the caller discards the connection's file.
+    """
+    landing.ensure(con)
+    loader = _Loader(con, run_id, hmac_key)
+    reports = []
+    for i, r in enumerate(received, 1):
+        report = loader.file(r.path, r.data, r.sha256, r.archived)
+        reports.append(report)
+        progress(_progress_line(i, len(received), report))
+    return reports
+
+
+class _Loader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes):
+        self.con, self.run_id, self.key = con, run_id, hmac_key
         self.loaded_shas: dict[str, str] = dict(con.execute(
             "SELECT sha256, any_value(dataset) FROM meta.load_file WHERE status = 'loaded' GROUP BY 1").fetchall())
         self.seq = con.execute("SELECT coalesce(max(file_seq), 0) FROM meta.load_file").fetchall()[0][0]
@@ -150,8 +137,7 @@ class _Run:
         return report
 
     def _load(self, raw, report: FileReport, file_name: str, sha: str) -> None:
-        from etl.validate import validate  # GX imports in ~3 s: only when a file is really loaded
-
+        # validate imports Great Expectations (~3 s) on its first call: a night of duplicates never does
         key = raw.dataset.key
         norm = normalise(raw, self.key)
         previous = self.con.execute("""SELECT rows_read FROM meta.load_file WHERE dataset = ? AND status = 'loaded'
@@ -188,96 +174,6 @@ class _Run:
         report.rows_read = raw.rows_read
         report.rows_quarantined = bad_rows.len()
         report.rows_loaded = good.height
-
-
-def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key: bytes | None = None,
-        progress: Callable[[str], None] = lambda _: None) -> RunReport:
-    """Load every file of the inbox and publish a new warehouse; raises EtlError when nothing is published."""
-    inbox, warehouse = Path(inbox), Path(warehouse)
-    key = hmac_key or hmac_key_from_env()
-    if not inbox.is_dir():
-        raise EtlError(f"收件目录不存在:{inbox}")
-    archive_dir = Path(archive_dir) if archive_dir else warehouse.parent / "archive"
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with run_lock(warehouse):
-        return _run(inbox, warehouse, archive_dir, key, progress)
-
-
-def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None]) -> RunReport:
-    from warehouse.build import build_models
-
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    report = RunReport(False, run_id, str(warehouse))
-
-    # Archive first: every file received is kept unchanged before anything can go wrong with it.
-    received = []
-    for path in inbox_files(inbox):
-        data = path.read_bytes()
-        received.append((path, data, *archive(path, data, archive_dir)))
-
-    building = warehouse.with_name(f".{warehouse.name}.{run_id}.building")
-    try:
-        if warehouse.exists():
-            shutil.copyfile(warehouse, building)
-        con = duckdb.connect(str(building))
-        try:
-            landing.ensure(con)
-            loader = _Run(con, run_id, key, progress)
-            for i, (path, data, sha, archived) in enumerate(received, 1):
-                f = loader.file(path, data, sha, archived)
-                report.files.append(f)
-                progress(_progress_line(i, len(received), f))
-            build_models(con)
-            check_marts(con, run_id)
-            _record_run(con, report, inbox, started)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(building, warehouse)
-        _fsync_dir(warehouse.parent)
-    except BaseException:
-        building.unlink(missing_ok=True)
-        Path(str(building) + ".wal").unlink(missing_ok=True)
-        raise
-    report.published = True
-    return report
-
-
-def check_marts(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Table-level expectation on each mart: one row per natural key after the latest-version rule.
-
-    A duplicate there would double-count in every indicator, so the run fails and the previous
-    warehouse stays published.
-    """
-    from expectations import mart_of, unique_keys
-    from etl.contract import DATASETS
-    from etl.validate import check_table
-
-    failures = []
-    for key in DATASETS:
-        mart = mart_of(key)
-        if mart is None:
-            continue
-        table, columns = mart
-        frame = con.sql(f"SELECT {', '.join(columns)} FROM {table}").pl()
-        result = check_table(key, frame, unique_keys(columns), "duplicate_key")
-        con.execute("INSERT INTO meta.expectation_result VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, key, result["expectation"], ", ".join(columns), "duplicate_key", result["success"],
-                     result["unexpected_count"], result["sample"]])
-        if not result["success"]:
-            failures.append(f"{table}({', '.join(columns)})")
-    if failures:
-        raise RuntimeError("最新版本规则去重后主键仍重复:" + "、".join(failures))
-
-
-def _record_run(con, report: RunReport, inbox: Path, started: datetime) -> None:
-    files = report.files
-    count = lambda status: sum(f.status == status for f in files)  # noqa: E731
-    con.execute("INSERT INTO meta.load_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        report.run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), str(inbox), len(files),
-        count("loaded"), count("refused"), count("duplicate"), sum(f.rows_read for f in files),
-        sum(f.rows_loaded for f in files), sum(f.rows_quarantined for f in files)])
 
 
 STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件"}
