@@ -108,7 +108,7 @@ def monthly_trend(frame: pl.DataFrame) -> go.Figure:
     fig = go.Figure([
         go.Bar(x=months, y=frame["系统录入案件数"], name="系统录入案件数", marker_color=BLUE,
                hovertemplate="%{x}<br>系统录入:%{y:,} 件<extra></extra>"),
-        go.Bar(x=months, y=frame["调解成功数"], name="其中调解成功", marker_color=GREEN,
+        go.Bar(x=months, y=frame["调解成功数"], name="其中已调解成功(按受理月份)", marker_color=GREEN,
                hovertemplate="%{x}<br>调解成功:%{y:,} 件<extra></extra>"),
         go.Scatter(x=months, y=frame["月报受理案件数"], name="统计月报受理案件数", mode="lines+markers",
                    line={"color": AMBER, "width": 3}, hovertemplate="%{x}<br>月报受理:%{y:,} 件<extra></extra>"),
