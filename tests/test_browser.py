@@ -324,6 +324,14 @@ def _choose(page: Page, label: str, option: str) -> None:
     _multiselect(page, label).get_by_role("combobox").click()
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
+    expect(_multiselect(page, label)).to_contain_text(option)
+    # the choice starts a run: wait for it to begin (it may already be over on a fast machine), then to end, so the
+    # next choice is not made while this one's run is still under way
+    try:
+        page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+                                        ?.getAttribute('data-test-script-state') !== 'notRunning'""", timeout=1500)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: the run was quicker than the poll
+        pass
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
 
