@@ -46,6 +46,11 @@ def inbox(tmp_path):
 def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
     wh = tmp_path / "wh" / "warehouse.duckdb"
     report = run(inbox, wh, hmac_key=TEST_KEY)
+    # the run's id, read by people on 数据质量 and in downloads, carries its start in Beijing time
+    from datetime import datetime, timedelta, timezone
+    started = datetime.strptime(report.run_id.split("-")[0], "%Y%m%dT%H%M%S")
+    beijing_now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=8)
+    assert timedelta(0) <= beijing_now - started < timedelta(minutes=5)
     files = {f.file: f for f in report.files}
     assert report.published and set(files) == {"人民调解案件_2023Q1.csv", "人民调解统计月报_2023Q1.xlsx", "说明.pdf"}
     cases = files["人民调解案件_2023Q1.csv"]

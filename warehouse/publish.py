@@ -14,7 +14,7 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +26,7 @@ from etl.load import EtlError, FileReport, hmac_key_from_env, land, receive
 from warehouse import build
 
 __all__ = ["EtlError", "EtlLocked", "FileReport", "RunReport", "check_mart_keys", "run", "run_lock"]
+BEIJING = timedelta(hours=8)
 
 
 class EtlLocked(EtlError):
@@ -80,8 +81,9 @@ def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key:
 
 
 def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None]) -> RunReport:
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    started = datetime.now(timezone.utc).replace(tzinfo=None)   # stored in UTC; shown +8 everywhere
+    # the run's id is read by people (数据质量, downloads' 入库批次): it carries its Beijing start time
+    run_id = (started + BEIJING).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(False, run_id, str(warehouse))
     received = receive(inbox, archive_dir)  # archived before anything else can go wrong
 
