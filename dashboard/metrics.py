@@ -24,10 +24,6 @@ RESULT_SCHEMA = {"numerator": pl.Float64, "denominator": pl.Int64, "value": pl.F
                  "met": pl.Boolean, "mark": pl.String}
 
 
-def _path(path: Path | None) -> Path:
-    return Path(path) if path is not None else db.warehouse_path()
-
-
 def county_names(path: Path | None = None) -> pl.DataFrame:
     """county_code, 区县: to name the counties of a result."""
     return db.query("SELECT county_code, county AS 区县 FROM marts.dim_county ORDER BY county_code", path=path)
@@ -35,7 +31,7 @@ def county_names(path: Path | None = None) -> pl.DataFrame:
 
 def latest_data_date(path: Path | None = None) -> date:
     """The latest event date in the data, within the campaign of the rubric in force."""
-    with metrics.connect(_path(path)) as con:
+    with db.connection(path) as con:
         return metrics.latest_data_date(con, rubric_in_force())
 
 
@@ -61,7 +57,7 @@ def results(key: str, f: Filters, day: date, by: tuple[str, ...] = (), *, months
     cut by dispute type leaves that filter out; a filter applied that the value cannot be cut by raises NotCuttable.
     With `months=False` the value is cumulated since the campaign began, as the score is."""
     rubric = rubric_in_force()
-    with metrics.connect(_path(path)) as con:
+    with db.connection(path) as con:
         found = scoring.results_by(con, key, rubric, day, by, f.cut(*fields, months=months), record_type)
     rows = [{**dict(zip(by, group)), "numerator": float(r.numerator), "denominator": r.denominator,
              "value": None if r.value is None else float(r.value), "target": float(r.target), "met": r.met,
@@ -91,7 +87,7 @@ def records(key: str, f: Filters, day: date, *, months: bool = True, record_type
     list is always cut by county, township and period, by dispute and organisation type where its records carry
     them."""
     rubric = rubric_in_force()
-    with metrics.connect(_path(path)) as con:
+    with db.connection(path) as con:
         return metrics.records(con, key, metrics.params(rubric, day), f.cut(*fields, months=months), order,
                                record_type)
 
@@ -100,5 +96,5 @@ def counts(key: str, f: Filters, day: date, by: tuple[str, ...] = (), *, months:
            fields: tuple[str, ...] = (), path: Path | None = None) -> pl.DataFrame:
     """Records of deduction `key` at `day` within the filters in `fields`, per group `by` (column `count`)."""
     rubric = rubric_in_force()
-    with metrics.connect(_path(path)) as con:
+    with db.connection(path) as con:
         return metrics.counts(con, key, metrics.params(rubric, day), by, f.cut(*fields, months=months))

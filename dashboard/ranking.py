@@ -32,10 +32,6 @@ SCORING_RULES = ("得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建
 
 # --- scoring on the warehouse file ---------------------------------------------------------------------------
 
-def _path(path: Path | None) -> Path:
-    return Path(path) if path is not None else db.warehouse_path()
-
-
 def compare_default(as_of: date) -> date:
     """The comparison date 排名对比 starts from: the end of the month before the as-of date's month (the change
     since last month), kept within the campaign."""
@@ -82,13 +78,15 @@ def weight_sum(weights: tuple[float, ...]) -> float:
 def scorecard(as_of: date | None = None, weights: tuple[float, ...] | None = None,
               path: Path | None = None) -> Scorecard:
     """score() on the warehouse file at `as_of` (None: the default) with the rubric in force, or with `weights`."""
-    return scoring.score(_path(path), as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
+    with db.connection(path) as con:
+        return scoring.score(con, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
 def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[float, ...] | None = None,
                path: Path | None = None) -> Trace:
     """The records behind one county's indicator or deduction (warehouse.trace)."""
-    return trace(_path(path), county, key, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
+    with db.connection(path) as con:
+        return trace(con, county, key, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
 def xlsx_bytes(card: Scorecard) -> bytes:

@@ -5,7 +5,7 @@ module, so a change to the contract is made once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ORG_TYPES = ("村(居)调委会", "乡镇(街道)调委会", "行业性专业性调委会", "村(居)民评理说事点",
              "矛盾纠纷调处化解中心", "个人品牌调解工作室")

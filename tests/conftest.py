@@ -2,15 +2,32 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
+import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 TEST_KEY = b"test-hmac-key"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# test files whose tests share one expensive module fixture, split into this many xdist groups: a group runs whole
+# on one worker (one live server per group for the browser tests, the pages rendered once for the others)
+SHARED_FIXTURE_GROUPS = {"test_browser.py": 2, "test_definitions.py": 1, "test_rubric_in_force.py": 1}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        groups = SHARED_FIXTURE_GROUPS.get(item.path.name)
+        if groups:
+            n = seen[item.path.name] = seen.get(item.path.name, -1) + 1
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}-{n % groups}"))
 
 
 def fetch(path: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -45,41 +62,58 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     return path
 
 
+def _built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A directory built once for the whole run: with pytest-xdist the workers share the run's temporary root, the
+    first to ask builds (under a lock) and the others wait and reuse it, so the ETL is not run once per worker."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    target = root / name
+    with open(root / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".built").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            build(target)
+            (target / ".built").touch()
+    return target
+
+
+def _generate(seed: int, messy: bool = False) -> Callable[[Path], None]:
+    def build(out: Path) -> None:
+        from etl.simulate import generate
+
+        generate(out, seed=seed, scale=0.1, messy=messy)
+    return build
+
+
+def _load(inbox: Path) -> Callable[[Path], None]:
+    def build(out: Path) -> None:
+        from warehouse.publish import run
+
+        assert run(inbox, out / "warehouse.duckdb", hmac_key=TEST_KEY).published
+    return build
+
+
 @pytest.fixture(scope="session")
 def demo_inbox(tmp_path_factory) -> Path:
-    from etl.simulate import generate
-
-    inbox = tmp_path_factory.mktemp("inbox")
-    generate(inbox, seed=7, scale=0.1)
-    return inbox
+    return _built_once(tmp_path_factory, "demo_inbox", _generate(7))
 
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory, demo_inbox) -> Path:
-    """A small warehouse from generated exports through the real ETL, once per session."""
-    from warehouse.publish import run
-
-    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    report = run(demo_inbox, path, hmac_key=TEST_KEY)
-    assert report.published
-    return path
+    """A small warehouse from generated exports through the real ETL, once per run (shared by xdist workers)."""
+    return _built_once(tmp_path_factory, "demo_warehouse", _load(demo_inbox)) / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")
 def messy_inbox(tmp_path_factory) -> tuple[Path, dict]:
     import json
 
-    from etl.simulate import generate
-
-    inbox = tmp_path_factory.mktemp("messy_inbox")
-    generate(inbox, seed=11, scale=0.1, messy=True)
+    inbox = _built_once(tmp_path_factory, "messy_inbox", _generate(11, messy=True))
     return inbox, json.loads((inbox / ".simulate-manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
 def messy_warehouse(tmp_path_factory, messy_inbox) -> Path:
-    from warehouse.publish import run
-
-    path = tmp_path_factory.mktemp("messy_wh") / "warehouse.duckdb"
-    assert run(messy_inbox[0], path, hmac_key=TEST_KEY).published
-    return path
+    return _built_once(tmp_path_factory, "messy_warehouse", _load(messy_inbox[0])) / "warehouse.duckdb"

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from tests.conftest import ROOT, TEST_KEY, fetch, write_csv, write_xlsx

@@ -46,19 +46,32 @@ def edited(tmp_path_factory) -> Path:
     return path
 
 
-def _page(file: str, warehouse: Path, monkeypatch, rubric: Path | None) -> AppTest:
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    if rubric:
-        monkeypatch.setenv("RUBRIC_PATH", str(rubric))
-    else:
-        monkeypatch.delenv("RUBRIC_PATH", raising=False)
-    at = AppTest.from_file(ENTRY, default_timeout=90)
-    at.query_params["asof"] = AS_OF
-    at.run()
-    if file != "overview.py":
-        at.switch_page(f"../pages/{file}").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+PAGES = ("overview.py", "verification.py", "organisations.py", "risks.py", "ranking.py")
+
+
+@pytest.fixture(scope="module")
+def rendered(warehouse, edited) -> dict[tuple[str, bool], AppTest]:
+    """Each page once under the shipped rubric and once under the bureau's edited copy: (page, edited) → AppTest."""
+    out = {}
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setenv("WAREHOUSE_PATH", str(warehouse))
+        for rubric in (None, edited):
+            if rubric:
+                mp.setenv("RUBRIC_PATH", str(rubric))
+            else:
+                mp.delenv("RUBRIC_PATH", raising=False)
+            for file in PAGES:
+                at = AppTest.from_file(ENTRY, default_timeout=90)
+                at.query_params["asof"] = AS_OF
+                at.run()
+                if file != "overview.py":
+                    at.switch_page(f"../pages/{file}").run()
+                assert not at.exception, [e.value for e in at.exception]
+                out[(file, rubric is not None)] = at
+    finally:
+        mp.undo()
+    return out
 
 
 def _texts(at: AppTest) -> str:
@@ -83,18 +96,16 @@ def test_the_rubric_in_force_is_named_with_its_fingerprint(edited, monkeypatch):
     assert rubric_in_force().fingerprint == load_rubric().fingerprint
 
 
-@pytest.mark.parametrize("file", ["overview.py", "verification.py", "organisations.py", "risks.py", "ranking.py"])
-def test_every_page_names_the_rubric_in_force(file, warehouse, edited, monkeypatch):
-    shipped = _page(file, warehouse, monkeypatch, None)
-    bureau = _page(file, warehouse, monkeypatch, edited)
+@pytest.mark.parametrize("file", PAGES)
+def test_every_page_names_the_rubric_in_force(file, rendered, edited):
+    shipped, bureau = rendered[(file, False)], rendered[(file, True)]
     assert any("年终考评细则(默认)" in c.value for c in shipped.sidebar.caption)
     label = f"铁岭市考评细则(2023年修订) · {load_rubric(edited).fingerprint}"
     assert any(label in c.value for c in bureau.sidebar.caption)
 
 
-def test_overview_follows_the_rubric(warehouse, edited, monkeypatch):
-    shipped = _page("overview.py", warehouse, monkeypatch, None)
-    bureau = _page("overview.py", warehouse, monkeypatch, edited)
+def test_overview_follows_the_rubric(rendered):
+    shipped, bureau = rendered[("overview.py", False)], rendered[("overview.py", True)]
     timeline = lambda at: next(d.value for d in at.dataframe if "节点" in d.value.columns)  # noqa: E731
     deadlines = dict(zip(timeline(bureau)["节点"], timeline(bureau)["截止日期"]))
     assert str(deadlines["司法所创建计划"])[:10] == "2023-03-31"
@@ -111,9 +122,8 @@ def test_overview_follows_the_rubric(warehouse, edited, monkeypatch):
     assert "2023年8月31日" in _metric(bureau, "调处化解中心建设").proto.help
 
 
-def test_verification_follows_the_window_and_target(warehouse, edited, monkeypatch):
-    shipped = _page("verification.py", warehouse, monkeypatch, None)
-    bureau = _page("verification.py", warehouse, monkeypatch, edited)
+def test_verification_follows_the_window_and_target(rendered):
+    shipped, bureau = rendered[("verification.py", False)], rendered[("verification.py", True)]
     assert _metric(shipped, "核查率").label == "核查率(目标 ≥ 90%)"
     assert _metric(bureau, "核查率").label == "核查率(目标 ≥ 80%)"
     assert "满 10 天" in _metric(bureau, "核查率").proto.help and "超过 10 天" in _texts(bureau)
@@ -124,9 +134,8 @@ def test_verification_follows_the_window_and_target(warehouse, edited, monkeypat
     assert sorted(overdue(bureau)["核查编号"].tolist()) == ["T2", "T4"]
 
 
-def test_organisations_follow_the_centre_deadline(warehouse, edited, monkeypatch):
-    shipped = _page("organisations.py", warehouse, monkeypatch, None)
-    bureau = _page("organisations.py", warehouse, monkeypatch, edited)
+def test_organisations_follow_the_centre_deadline(rendered):
+    shipped, bureau = rendered[("organisations.py", False)], rendered[("organisations.py", True)]
     centre_help = lambda at: next(s.proto.help for s in at.subheader if s.value == "调处化解中心建设")  # noqa: E731
     assert "2023年9月20日" in centre_help(shipped) and "2023年8月31日" in centre_help(bureau)
     centres = lambda at: next(d.value for d in at.dataframe if "截止日期" in d.value.columns)  # noqa: E731
@@ -134,9 +143,8 @@ def test_organisations_follow_the_centre_deadline(warehouse, edited, monkeypatch
     assert set(township(shipped)) == {"2023-09-20"} and set(township(bureau)) == {"2023-08-31"}
 
 
-def test_risks_follow_the_report_day(warehouse, edited, monkeypatch):
-    shipped = _page("risks.py", warehouse, monkeypatch, None)
-    bureau = _page("risks.py", warehouse, monkeypatch, edited)
+def test_risks_follow_the_report_day(rendered):
+    shipped, bureau = rendered[("risks.py", False)], rendered[("risks.py", True)]
     assert "次月 5 日" in shipped.caption[0].value and "次月 10 日" in bureau.caption[0].value
     late = lambda at: next(d.value for d in at.dataframe if "逾期天数" in d.value.columns)  # noqa: E731
     # 向阳街道's March report came on 04-08: late against the 5th, on time against the 10th
@@ -144,9 +152,8 @@ def test_risks_follow_the_report_day(warehouse, edited, monkeypatch):
     assert "2023年3月" not in late(bureau)[late(bureau)["乡镇"] == "向阳街道"]["统计月份"].tolist()
 
 
-def test_ranking_follows_the_rubric(warehouse, edited, monkeypatch):
-    shipped = _page("ranking.py", warehouse, monkeypatch, None)
-    bureau = _page("ranking.py", warehouse, monkeypatch, edited)
+def test_ranking_follows_the_rubric(rendered):
+    shipped, bureau = rendered[("ranking.py", False)], rendered[("ranking.py", True)]
     expander = lambda at: "\n".join(m.value for m in at.markdown)  # noqa: E731
     assert "满 30 天" in expander(shipped) and "满 10 天" in expander(bureau)
     assert "司法所创建计划 3月31日" in expander(bureau)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 
 from etl import reference
-from etl.contract import DATASETS, MEDIATION_CASE, MONTHLY_CASE_REPORT
+from etl.contract import DATASETS, MEDIATION_CASE
 from etl.simulate import generate
 from etl.simulate.world import build_world
 from tests.conftest import ROOT, TEST_KEY

@@ -47,7 +47,7 @@ COLUMN_LABELS = {
     "released_date": "释放日期", "handover_method": "衔接方式", "handover_date": "衔接日期",
     "assistance_status": "帮教情况", "milestone_no": "事项序号", "milestone": "报送事项", "due_date": "应报日期",
     "received": "已报送", "status": "状态", "days_late": "逾期天数", "days_overdue": "超期天数",
-    "township_code": "乡镇(街道)代码", "part": "部分", "org_type": "组织类型", "dispute_category_code": "纠纷类型代码",
+    "township_code": "乡镇(街道)代码", "org_type": "组织类型", "dispute_category_code": "纠纷类型代码",
     "dispute_category": "纠纷类型", "campaign_domain": "重点领域", "source": "纠纷来源", "has_full_time": "有专职调解员",
     "plan_on_time": "创建计划按期", "evidence_on_time": "佐证材料按期", "short_staffed": "专职调解员不足",
     "is_full_time": "专职",

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from etl.read import FULLWIDTH
-from etl.simulate.writers import Export, FileStyle, data_row_number
+from etl.simulate.writers import Export, data_row_number
 
 TO_FULLWIDTH = {v: k for k, v in FULLWIDTH.items() if v.isdigit()}
 EXCEL_EPOCH = date(1899, 12, 30)
