@@ -89,7 +89,7 @@ def cut_by(key: str, record_type: str | None = None) -> frozenset[str]:
     """The columns the value of `key` — or of its records of one `record_type`, a component with a line of its own
     (`-- cut by (风险预警月报): …`) — may be cut by besides county."""
     lines = dict(_CUT_BY.findall(_source(key)))            # record type ('' for the whole metric) → column list
-    names = lines.get(record_type, lines.get("", "")) if record_type else lines.get("", "")
+    names = lines.get(record_type or "", lines.get("", ""))   # a component without a line of its own: the metric's
     names = names.split("(")[0]                            # a note in brackets follows: "none (why not)"
     return frozenset(n.strip() for n in names.split(",") if n.strip() not in ("", "none"))
 
