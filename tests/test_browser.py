@@ -46,6 +46,9 @@ ARTIFACTS = ROOT / "artifacts"
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60    # seconds for the server to answer /_stcore/health
 RENDER_TIMEOUT = 30_000  # ms for a page run to show up in the browser
+# assertions wait as long as actions: a rerun on a busy machine (the suite runs on both cores) takes more than
+# Playwright's default 5 s, and a slow page is not a wrong one
+expect.set_options(timeout=RENDER_TIMEOUT)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
