@@ -217,3 +217,13 @@ def test_the_publish_step_does_not_import_great_expectations():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_every_test_file_with_a_module_fixture_runs_on_one_worker():
+    """A module-scoped fixture spread over xdist workers is built once per worker: such a file is one load group."""
+    from tests.conftest import SHARED_FIXTURE_GROUPS
+
+    decorator = "@pytest.fixture(scope=" + '"module"'  # written in two parts so this file does not match itself
+    with_module_fixtures = {p.name for p in (ROOT / "tests").glob("test_*.py")
+                            if decorator in p.read_text(encoding="utf-8")}
+    assert with_module_fixtures == set(SHARED_FIXTURE_GROUPS)
