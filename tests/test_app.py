@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import metrics, queries
 from dashboard.filters import Filters
+from dashboard.frame import PAGES
 
 ENTRY = str(Path(__file__).resolve().parent / "app_entry.py")
 
@@ -84,3 +85,16 @@ def test_a_new_publish_shows_without_restart(tmp_path, monkeypatch):
     assert not at.exception
     assert int(_metric(at, "受理案件数").split()[0].replace(",", "")) == \
         int(before.split()[0].replace(",", "")) + 3
+
+
+@pytest.mark.parametrize("file", [p[0] for p in PAGES])
+def test_every_page_keeps_a_shared_links_filters(app, file):
+    """A link with a county and a period opens each page with them in the sidebar and keeps them in the URL."""
+    app.query_params.update({"county": "211282", "from": "2023-04"})
+    at = app.run()
+    if file != PAGES[0][0]:
+        at.switch_page(f"../pages/{file}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.multiselect[0].value == ["211282"]
+    assert at.select_slider(key="f_period").value == ("2023-04", "2023-12")
+    assert at.query_params["county"] in ("211282", ["211282"]) and at.query_params["from"] in ("2023-04", ["2023-04"])
