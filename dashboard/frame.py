@@ -201,8 +201,9 @@ def main(pages_dir: Path) -> None:
         target = next((p for p, (file, *_) in zip(pages, PAGES) if file == page_file), None)
         if target is not None:
             st.switch_page(target, query_params=params)
-    st.sidebar.markdown("**铁岭市司法局**  \n矛盾纠纷预防化解专项行动(2023)")
     _rubric_or_stop()
+    year = rubric_in_force().campaign_start.year  # the campaign's year is the rubric's
+    st.sidebar.markdown(f"**铁岭市司法局**  \n矛盾纠纷预防化解专项行动({year})")
     try:
         db.version()
     except db.WarehouseMissing as missing:
