@@ -225,9 +225,7 @@ def test_overview_county_filter_and_csv_download(page, dashboard_url, demo_wareh
     assert city == _accepted(Filters(), demo_warehouse)
 
     # Choose 开原市 in the sidebar's 区县 multiselect, as a person would.
-    _county_select(page).get_by_role("combobox").click()
-    page.get_by_role("option", name="开原市", exact=True).click()
-    page.keyboard.press("Escape")  # close the dropdown so it does not cover the screenshot
+    _choose(page, "区县", "开原市")
     expect(_metric(page, "受理案件数")).not_to_have_text(city_text)
     _wait_idle(page)
     _screenshot(page, "overview_kaiyuan.png")
@@ -311,10 +309,22 @@ def _multiselect(page: Page, label: str):
 
 
 def _choose(page: Page, label: str, option: str) -> None:
-    _multiselect(page, label).get_by_role("combobox").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    expect(_multiselect(page, label)).to_contain_text(option)
+    """Choose `option` in the sidebar multiselect `label` as a person does, and wait for the run it starts.
+
+    On a machine busy with the parallel suite, a click on an option is now and then lost by the browser's select
+    component (seen about once in a dozen tries under full load, never when idle); a person then clicks again,
+    and so does this, at most three times. What the app does with the choice is asserted by the callers."""
+    box = _multiselect(page, label)
+    for attempt in range(3):
+        box.get_by_role("combobox").click()
+        page.get_by_role("option", name=option, exact=True).click()
+        page.keyboard.press("Escape")
+        try:
+            expect(box).to_contain_text(option, timeout=5_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     # the choice starts a run: wait for it to begin (it may already be over on a fast machine), then to end, so the
     # next choice is not made while this one's run is still under way
     try:
