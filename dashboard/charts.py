@@ -49,11 +49,11 @@ def reference_line(fig: go.Figure, y: float, label: str) -> None:
                        font={"color": RED})
 
 
-INCOMPLETE = "(未完)"
+INCOMPLETE = "*"  # short: a longer mark tilts the month labels into each other
 
 
 def month_labels(months, complete=None) -> list[str]:
-    """'5月' on a chart axis (the year in the axis title), '12月(未完)' for a month whose figures are not all in yet
+    """'5月' on a chart axis (the year in the axis title), '12月*' for a month whose figures are not all in yet
     (not over, its reports not yet due or not all received): it must not read as a drop."""
     complete = [True] * len(months) if complete is None else list(complete)
     return [f"{m.month}月" + ("" if ok else INCOMPLETE) for m, ok in zip(months, complete)]
@@ -72,7 +72,7 @@ def mark_incomplete(fig: go.Figure, complete) -> go.Figure:
     for trace in fig.data:
         if trace.type == "bar":
             trace.marker.opacity = [1.0 if ok else 0.4 for ok in complete]
-    fig.update_layout(title_subtitle={"text": f"标注“{INCOMPLETE}”的月份尚未结束、月报未到期或未报齐,数字还会增加",
+    fig.update_layout(title_subtitle={"text": f"标“{INCOMPLETE}”(色浅)的月份未完:尚未结束、月报未到期或未报齐,数字还会增加",
                                       "font": {"color": GREY, "size": 11}}, margin={"t": 70})
     return fig
 

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import metrics
-from dashboard.charts import (AMBER, BLUE, GREEN, GREY, RED, _layout, empty, month_axis_title, month_labels,
-                              reference_line)
+from dashboard.charts import (AMBER, BLUE, GREEN, GREY, INCOMPLETE, RED, _layout, empty, month_axis_title,
+                              month_labels, reference_line)
 from dashboard.db import query
 from dashboard.definitions import pct
 from dashboard.filters import Filters, month_end
@@ -178,7 +178,7 @@ def rates_by_month_chart(frame: pl.DataFrame) -> go.Figure:
     fig = _layout(fig, title)
     fig.update_layout(margin={"r": 50})
     if not frame["完整"].all():  # lines, not bars: say which months are not complete yet
-        fig.update_layout(title_subtitle={"text": f"标注“(未完)”的月份尚有任务未满 {window_days()} 天,比率还会变化",
+        fig.update_layout(title_subtitle={"text": f"标“{INCOMPLETE}”的月份未完:尚有任务未满 {window_days()} 天,比率还会变化",
                                           "font": {"color": GREY, "size": 11}}, margin={"t": 70})
     return fig
 
