@@ -1,14 +1,19 @@
-"""Table downloads: XLSX (xlsxwriter, numbers as numbers) and CSV in UTF-8 with BOM so Excel shows Chinese."""
+"""Table downloads: XLSX (xlsxwriter, numbers as numbers) and CSV in UTF-8 with BOM so Excel shows Chinese.
+
+Neither runs a cell as a formula (warehouse.safe_export): the CSV quotes text that starts like one ('=…), the XLSX
+writes every text cell as a string.
+"""
 from __future__ import annotations
 
 import io
 
 import polars as pl
 
+from warehouse.safe_export import XLSX_OPTIONS, csv_bytes
+
 
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
-    # The BOM tells Excel the file is UTF-8; CRLF is what Excel writes itself.
-    return b"\xef\xbb\xbf" + frame.write_csv(line_terminator="\r\n").encode("utf-8")
+    return csv_bytes(frame)
 
 
 def to_xlsx_bytes(frame: pl.DataFrame, title: str, subtitle: str | None = None,
@@ -16,7 +21,7 @@ def to_xlsx_bytes(frame: pl.DataFrame, title: str, subtitle: str | None = None,
     buf = io.BytesIO()
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
     wb.set_properties({"title": title})
     ws = wb.add_worksheet("数据")
     bold = wb.add_format({"bold": True, "font_size": 14})
@@ -24,14 +29,14 @@ def to_xlsx_bytes(frame: pl.DataFrame, title: str, subtitle: str | None = None,
     pct = wb.add_format({"num_format": "0.0%", "border": 1})
     num = wb.add_format({"num_format": "#,##0", "border": 1})
     txt = wb.add_format({"border": 1})
-    ws.write(0, 0, title, bold)
+    ws.write_string(0, 0, title, bold)
     first = 1
     if subtitle:
-        ws.write(1, 0, subtitle)
+        ws.write_string(1, 0, subtitle)
         first = 2
     header_row = first + 1
     for j, name in enumerate(frame.columns):
-        ws.write(header_row, j, name, head)
+        ws.write_string(header_row, j, name, head)
         width = max([len(name) * 2] + [len(str(v)) + 2 for v in frame[name].head(200).to_list()])
         ws.set_column(j, j, min(max(width, 8), 40))
     for i, row in enumerate(frame.iter_rows(), start=header_row + 1):

@@ -10,6 +10,9 @@ The XLSX carries the title, the as-of date, the load and rubric it came from, a 
 its weight and target over 值/分子/分母/得分/达标), frozen header and first columns, column widths, 通报 rows
 highlighted, missed values in red, numbers as numbers (values as percentages), landscape fitted to the page
 width, and a second sheet with the rubric.
+
+Neither download runs a cell as a formula (warehouse.safe_export): the CSV quotes text that starts like one, the
+XLSX writes every text as a string.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from datetime import date
 
 import polars as pl
 
+from warehouse.safe_export import XLSX_OPTIONS, csv_bytes
 from warehouse.scoring import DATA_GAP, DATA_PROBLEM, IndicatorResult, Scorecard
 
 TITLE = "铁岭市矛盾纠纷预防化解专项行动考评排名表"
@@ -80,8 +84,9 @@ def ranking_table(card: Scorecard, full: bool = True) -> pl.DataFrame:
 
 
 def to_csv_bytes(card: Scorecard) -> bytes:
-    """The ranked table as CSV that Excel opens with Chinese intact: UTF-8 with BOM, CRLF line ends."""
-    return b"\xef\xbb\xbf" + ranking_table(card).write_csv(line_terminator="\r\n").encode("utf-8")
+    """The ranked table as CSV that Excel opens with Chinese intact: UTF-8 with BOM, CRLF line ends, text that
+    starts like a formula quoted."""
+    return csv_bytes(ranking_table(card))
 
 
 def provenance(card: Scorecard) -> str:
@@ -97,7 +102,7 @@ def to_xlsx_bytes(card: Scorecard) -> bytes:
     table = ranking_table(card, full=False)
     rubric = card.rubric
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
     wb.set_properties({"title": f"{TITLE}(截至{card.as_of.isoformat()})"})
     ws = wb.add_worksheet("考评排名")
 
@@ -122,9 +127,9 @@ def to_xlsx_bytes(card: Scorecard) -> bytes:
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "align": "center",
                           "valign": "vcenter", "font_size": 10})
     ncols = table.width
-    ws.merge_range(0, 0, 0, ncols - 1, TITLE, wb.add_format({"bold": True, "font_size": 16, "align": "center"}))
-    ws.merge_range(1, 0, 1, ncols - 1, provenance(card), wb.add_format({"font_size": 10}))
-    ws.merge_range(2, 0, 2, ncols - 1,
+    _merge(ws, 0, 0, 0, ncols - 1, TITLE, wb.add_format({"bold": True, "font_size": 16, "align": "center"}))
+    _merge(ws, 1, 0, 1, ncols - 1, provenance(card), wb.add_format({"font_size": 10}))
+    _merge(ws, 2, 0, 2, ncols - 1,
                    "说明:值为百分比;得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值);"
                    "总分 = 各项得分之和减扣分,最低 0 分;底色标出列入通报的区县,红字为未达目标的指标。",
                    wb.add_format({"font_size": 9, "font_color": "#595959"}))
@@ -133,19 +138,19 @@ def to_xlsx_bytes(card: Scorecard) -> bytes:
 
     # fixed columns: 排名, 区县, 总分 (merged over both header rows)
     for j, name in enumerate(("排名", "区县", "总分")):
-        ws.merge_range(top, j, sub, j, name, head)
+        _merge(ws, top, j, sub, j, name, head)
     col = 3
     for i, rule in enumerate(rubric.indicators.values(), start=1):
         label = f"{i}. {rule.name}\n权重 {rule.weight:g} · 目标 {_pct_label(rule.target)}"
-        ws.merge_range(top, col, top, col + len(SUBCOLUMNS) - 1, label, head)
+        _merge(ws, top, col, top, col + len(SUBCOLUMNS) - 1, label, head)
         for k, s in enumerate(SUBCOLUMNS):
-            ws.write(sub, col + k, s, head)
+            ws.write_string(sub, col + k, s, head)
         col += len(SUBCOLUMNS)
     for d in rubric.deductions.values():
-        ws.merge_range(top, col, sub, col, f"扣分\n{d.name}", head)
+        _merge(ws, top, col, sub, col, f"扣分\n{d.name}", head)
         col += 1
     for name in ("通报", "通报原因"):
-        ws.merge_range(top, col, sub, col, name, head)
+        _merge(ws, top, col, sub, col, name, head)
         col += 1
     ws.set_row(top, 42)
 
@@ -209,17 +214,23 @@ def to_xlsx_bytes(card: Scorecard) -> bytes:
     return buf.getvalue()
 
 
+def _merge(ws, first_row: int, first_col: int, last_row: int, last_col: int, text: str, cell_format) -> None:
+    """A merged cell holding `text` as a string (merge_range alone writes its data with the generic write())."""
+    ws.merge_range(first_row, first_col, last_row, last_col, "", cell_format)
+    ws.write_string(first_row, first_col, text, cell_format)
+
+
 def _rubric_sheet(wb, card: Scorecard, head) -> None:
     rubric = card.rubric
     ws = wb.add_worksheet("考评细则")
     wrap = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter", "font_size": 10})
     pct = wb.add_format({"border": 1, "num_format": "0.00%", "valign": "vcenter", "font_size": 10})
     num = wb.add_format({"border": 1, "num_format": "0.##", "valign": "vcenter", "font_size": 10})
-    ws.write(0, 0, f"考评细则:{rubric.label}", wb.add_format({"bold": True, "font_size": 12}))
-    ws.write(1, 0, f"文件:{rubric.source};专项行动期间 {rubric.campaign_start} 至 {rubric.campaign_end}")
+    ws.write_string(0, 0, f"考评细则:{rubric.label}", wb.add_format({"bold": True, "font_size": 12}))
+    ws.write_string(1, 0, f"文件:{rubric.source};专项行动期间 {rubric.campaign_start} 至 {rubric.campaign_end}")
     for j, (name, width) in enumerate((("序号", 5), ("指标", 22), ("代码", 26), ("权重", 6), ("目标", 8),
                                        ("目标来源", 9), ("参数", 60))):
-        ws.write(2, j, name, head)
+        ws.write_string(2, j, name, head)
         ws.set_column(j, j, width)
     row = 3
     for i, rule in enumerate(rubric.indicators.values(), start=1):
@@ -233,10 +244,10 @@ def _rubric_sheet(wb, card: Scorecard, head) -> None:
         ws.write_string(row, 6, params, wrap)
         row += 1
     row += 1
-    ws.write(row, 1, "扣分项", head)
-    ws.write(row, 2, "代码", head)
-    ws.write(row, 3, "每起/人", head)
-    ws.write(row, 4, "上限", head)
+    ws.write_string(row, 1, "扣分项", head)
+    ws.write_string(row, 2, "代码", head)
+    ws.write_string(row, 3, "每起/人", head)
+    ws.write_string(row, 4, "上限", head)
     for d in rubric.deductions.values():
         row += 1
         ws.write_string(row, 1, d.name, wrap)
@@ -247,8 +258,8 @@ def _rubric_sheet(wb, card: Scorecard, head) -> None:
         else:
             ws.write_number(row, 4, -d.cap if d.cap else 0, num)
     row += 2
-    ws.write(row, 1, "报送事项", head)
-    ws.write(row, 2, "截止日期", head)
+    ws.write_string(row, 1, "报送事项", head)
+    ws.write_string(row, 2, "截止日期", head)
     for name, due in rubric.milestones.items():
         row += 1
         ws.write_string(row, 1, name, wrap)
