@@ -6,6 +6,7 @@ module, so a change to the contract is made once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
 ORG_TYPES = ("村(居)调委会", "乡镇(街道)调委会", "行业性专业性调委会", "村(居)民评理说事点",
              "矛盾纠纷调处化解中心", "个人品牌调解工作室")
@@ -23,6 +24,7 @@ class Column:
     min: float | None = None
     max: float | None = None
     place: str | None = None       # county|township|village: resolved to an official code
+    dates: str = "event"           # date/datetime/month columns: event|old|ahead, see PLAUSIBLE_DATES
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,37 @@ class Dataset:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+
+# --- plausible dates (spec: "What the ETL must do with a bad row or file"): the suites in expectations/ quarantine
+# a date outside its column's range (implausible_date), so such a row never becomes the latest version of a record.
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def run_date() -> date:
+    """The run's own date: today in Beijing, where the exports' dates are written (tests pass their own)."""
+    return datetime.now(BEIJING).date()
+
+
+# A date column's class (Column.dates) → (earliest, days after the run's date, years after the run's date).
+# event: dates of events in the exporting systems, which did not exist before 2000; old: dates that may predate
+# them (an organisation founded, a mediator trained), never before the People's Republic; ahead: an expected
+# release, up to 50 years ahead. The day after the run's date is still plausible: an export written just past
+# midnight, or a clock a little fast, must not cost its rows.
+PLAUSIBLE_DATES = {"event": (date(2000, 1, 1), 1, 0), "old": (date(1949, 10, 1), 1, 0), "ahead": (None, 0, 50)}
+
+
+def plausible_dates(c: Column, today: date) -> tuple[date | None, date]:
+    """The first and last plausible day (inclusive) of a date, datetime or month column, on the run's date."""
+    earliest, days, years = PLAUSIBLE_DATES[c.dates]
+    latest = today + timedelta(days=days)
+    if years:
+        try:
+            latest = latest.replace(year=latest.year + years)
+        except ValueError:   # 29 February in a year that has none
+            latest = latest.replace(year=latest.year + years, day=28)
+    return earliest, latest
 
 
 def _places(county: str = "所属区县", township: str | None = "所属乡镇(街道)", township_required: bool = True,
@@ -104,7 +137,8 @@ MEDIATION_ORG = Dataset(
     columns=(Column("组织编码", "text", required=True), Column("组织名称", "text", required=True),
              Column("组织类型", "enum", required=True, enum=ORG_TYPES),
              *_places(village="所属村(社区)"),
-             Column("成立日期", "date"), Column("是否挂牌运行", "enum", enum=YES_NO), Column("挂牌日期", "date"),
+             Column("成立日期", "date", dates="old"), Column("是否挂牌运行", "enum", enum=YES_NO),
+             Column("挂牌日期", "date", dates="old"),
              Column("专职调解员数", "int", min=0), Column("兼职调解员数", "int", min=0)),
     natural_key=("组织编码",),
 )
@@ -116,7 +150,7 @@ MEDIATOR = Dataset(
              Column("联系电话", "phone", pii=True), Column("所属组织编码", "text", required=True),
              Column("专兼职", "enum", required=True, enum=("专职", "兼职")),
              Column("是否评理说事员", "enum", enum=YES_NO),
-             Column("岗前培训日期", "date"), Column("年度培训日期", "date")),
+             Column("岗前培训日期", "date", dates="old"), Column("年度培训日期", "date")),
     natural_key=("调解员编号",),
 )
 
@@ -147,7 +181,7 @@ INMATE_VERIFICATION = Dataset(
              Column("下发日期", "date", required=True), Column("反馈日期", "date"),
              Column("核查状态", "enum", required=True, enum=("已核查", "未核查")),
              Column("核查结果", "enum", enum=("核查成功", "查无此人", "信息不符", "人户分离")),
-             Column("预计释放日期", "date")),
+             Column("预计释放日期", "date", dates="ahead")),
     natural_key=("核查编号",),
     date_order=(("下发日期", "反馈日期"),),
     required_when=(("核查结果", "核查状态", ("已核查",)),),
@@ -232,4 +266,5 @@ RULES = {
     "empty_when": "按条件应为空而有值",
     "row_count_collapse": "行数较上次同类文件骤降(表级警示)",
     "duplicate_key": "按最新版本规则去重后主键仍重复",
+    "implausible_date": "日期不在合理范围内",
 }

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 import polars as pl
 
+from etl.contract import run_date
 from etl.normalise import ISSUE_SCHEMA
 from etl.read import ROW
 from expectations import row_count_floor, suite_for
@@ -44,8 +46,13 @@ def _batch_definition(key: str):
     context = _context()
     source = context.data_sources.add_or_update_pandas(f"{key}_source")
     asset = source.add_dataframe_asset(name=key)
-    suite = context.suites.add_or_update(suite_for(key))
-    return asset.add_batch_definition_whole_dataframe(f"{key}_batch"), suite
+    return asset.add_batch_definition_whole_dataframe(f"{key}_batch")
+
+
+@cache
+def _suite(key: str, today: date):
+    # one suite per dataset and run date: the plausible dates move with the date, the rest does not
+    return _context().suites.add_or_update(suite_for(key, today))
 
 
 def _shown(frame: pl.DataFrame, expectation: dict) -> pl.Expr:
@@ -73,13 +80,15 @@ def _raise_if_broken(key: str, config: dict, r) -> None:
                            f"{r.exception_info.get('exception_message')}")
 
 
-def validate(key: str, frame: pl.DataFrame, previous_rows: int | None = None) -> Validation:
+def validate(key: str, frame: pl.DataFrame, previous_rows: int | None = None,
+             today: date | None = None) -> Validation:
     """Row rules of the dataset's suite, and the table rule that a load must not collapse.
 
     previous_rows: data rows of the previous file of the same dataset; a file with far fewer
     is recorded as a failed table expectation (a warning: its rows still load).
+    today: the run's date, against which dates are judged plausible (default: today in Beijing).
     """
-    batch_definition, suite = _batch_definition(key)
+    batch_definition, suite = _batch_definition(key), _suite(key, today or run_date())
     pdf = frame.drop([c for c, t in frame.schema.items() if isinstance(t, pl.List)]).to_pandas()
     pdf.index = range(len(pdf))
     batch = batch_definition.get_batch(batch_parameters={"dataframe": pdf})

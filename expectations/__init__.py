@@ -1,8 +1,8 @@
 """Great Expectations suites, one per dataset, written as code from the export contract.
 
-`suite_for(key)` returns the dataset's suite: the column rules every dataset shares
-(required, enum, range, column pairs, conditional rules) plus what the dataset's own
-module in this package adds. Each expectation carries meta {"rule", "column"} so a failed
+`suite_for(key, today)` returns the dataset's suite on the run's date: the column rules every
+dataset shares (required, enum, range, plausible dates, column pairs, conditional rules) plus
+what the dataset's own module in this package adds. Each expectation carries meta {"rule", "column"} so a failed
 row is quarantined under the contract's rule name.
 
 `mart_of(key)` names the mart holding the dataset's latest versions and its key columns (the dataset's
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from etl.contract import DATASETS, Column, Dataset
+from etl.contract import DATASETS, Column, Dataset, plausible_dates, run_date
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # intranet: no telemetry
 
@@ -39,7 +40,11 @@ def _meta(rule: str, column: str) -> dict:
     return {"rule": rule, "column": column}
 
 
-def contract_expectations(ds: Dataset) -> list:
+DATE_TYPES = ("date", "datetime", "month")
+
+
+def contract_expectations(ds: Dataset, today: date) -> list:
+    """The contract's row rules as expectations; a date's plausible range is judged on the run's date `today`."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column as Col
 
@@ -56,6 +61,13 @@ def contract_expectations(ds: Dataset) -> list:
             out.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=c.min, meta=_meta("min_value", c.name)))
         if c.max is not None:
             out.append(gxe.ExpectColumnValuesToBeBetween(column=col, max_value=c.max, meta=_meta("max_value", c.name)))
+        if c.type in DATE_TYPES:
+            # bounds as datetimes spanning whole days: pandas holds every date column as timestamps, and a timestamp
+            # does not compare with a date
+            earliest, latest = plausible_dates(c, today)
+            out.append(gxe.ExpectColumnValuesToBeBetween(
+                column=col, min_value=earliest and datetime.combine(earliest, time.min),
+                max_value=datetime.combine(latest, time.max), meta=_meta("implausible_date", c.name)))
     for earlier, later in ds.date_order:
         out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing",
@@ -97,12 +109,13 @@ def _module(key: str):
         return None
 
 
-def suite_for(key: str) -> gx.ExpectationSuite:
+def suite_for(key: str, today: date | None = None) -> gx.ExpectationSuite:
+    """The dataset's suite on the run's date (default: today in Beijing)."""
     import great_expectations as gx
 
     ds = DATASETS[key]
     suite = gx.ExpectationSuite(name=key)
-    for expectation in contract_expectations(ds):
+    for expectation in contract_expectations(ds, today or run_date()):
         suite.add_expectation(expectation)
     for expectation in getattr(_module(key), "extra_expectations", lambda: [])():
         suite.add_expectation(expectation)

@@ -6,9 +6,11 @@ rule added to etl/contract.py gets its test here without writing one.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from etl.contract import DATASETS, Dataset
+from etl.contract import DATASETS, Dataset, plausible_dates, run_date
 from etl.normalise import normalise
 from etl.read import read_file
 from etl.validate import validate
@@ -17,11 +19,27 @@ from tests.conftest import TEST_KEY, write_csv
 BAD_ID_CHECKSUM, BAD_ID_FORMAT = "110105194912310021", "11010519491231002"
 
 
+def _implausible(ds: Dataset, c) -> list[str]:
+    """A day before and a day after the column's plausible range, as the column writes it; only the side that cannot
+    also break a date order (a 受理日期 after its 调解日期 would break both rules)."""
+    earliest, latest = plausible_dates(c, run_date())
+    form = "%Y-%m" if c.type == "month" else "%Y-%m-%d"
+    before = [(earliest - timedelta(days=32 if c.type == "month" else 1)).strftime(form)] if earliest else []
+    after = [(latest + timedelta(days=32 if c.type == "month" else 1)).strftime(form)]
+    if any(c.name == later for _, later in ds.date_order):
+        return after
+    if any(c.name == earlier for earlier, _ in ds.date_order):
+        return before
+    return before + after
+
+
 def _cases() -> list[tuple[str, str, str, dict]]:
     """(dataset, column, rule, change to a valid row; a `when` key picks a row where that holds)."""
     out = []
     for ds in DATASETS.values():
         for c in ds.columns:
+            if c.type in ("date", "datetime", "month"):
+                out.extend((ds.key, c.name, "implausible_date", {c.name: v}) for v in _implausible(ds, c))
             if c.required:
                 out.append((ds.key, c.name, "required", {c.name: ""}))
             if c.type == "enum":
