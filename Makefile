@@ -5,8 +5,11 @@ PY     := $(VENV)/bin/python
 DATA   ?= data
 INBOX  ?= $(DATA)/inbox
 WAREHOUSE ?= $(DATA)/warehouse/warehouse.duckdb
-# A local key for the demo only; a real deployment sets its own secret PII_HMAC_KEY.
+# A local key for the demo only; a real deployment sets its own secret PII_HMAC_KEY (at least 32 bytes:
+# `head -c 32 /dev/urandom | base64`). The ETL refuses this key unless ETL_ALLOW_DEMO_KEY=1, which only the demo's
+# targets (demo, etl: the demo data in data/) set.
 DEMO_KEY := demo-only-key-not-for-production
+DEMO_ENV := PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} ETL_ALLOW_DEMO_KEY=1
 
 .PHONY: demo test setup setup-test etl app clean
 
@@ -25,11 +28,11 @@ setup-test: $(VENV)/.installed-test
 
 demo: setup
 	@if [ -z "$$(ls -A $(INBOX) 2>/dev/null)" ]; then $(PY) -m etl.simulate --out $(INBOX) --messy; fi
-	PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
+	$(DEMO_ENV) $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
 
 etl: setup
-	PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
+	$(DEMO_ENV) $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 
 app: setup
 	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py

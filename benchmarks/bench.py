@@ -36,7 +36,8 @@ def main() -> None:
 
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "etl", "run", "--inbox", str(inbox), "--warehouse", str(wh), "--json"],
-                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, "PII_HMAC_KEY": "bench"})
+                   cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "PII_HMAC_KEY": "benchmark-key-not-for-production-use"})  # ≥ 32 bytes
     etl = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 

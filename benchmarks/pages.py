@@ -32,7 +32,8 @@ def build(scale: float, workdir: Path) -> Path:
         subprocess.run([sys.executable, "-m", "etl.simulate", "--out", str(inbox), "--scale", str(scale)],
                        cwd=ROOT, check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "etl", "run", "--inbox", str(inbox), "--warehouse", str(wh)],
-                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "PII_HMAC_KEY": "bench"})
+                       cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "PII_HMAC_KEY": "benchmark-key-not-for-production-use"})  # ≥ 32 bytes
     return wh
 
 

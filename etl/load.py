@@ -4,11 +4,22 @@ Every valid row goes to landing.<dataset>, every broken rule to meta.quarantine,
 its expectation results to meta.expectation_result. This module only writes into the connection it is given:
 taking the lock, copying the warehouse, building the models, checking the marts and publishing the file are
 the warehouse's (warehouse/publish.py), which calls `receive` and then `land`.
+
+Limits (`Limits`) keep one runaway file from taking the night down: a file too large on disk, an xlsx whose
+members decompress to too much, or too many rows is refused before it is read; a file most of whose rows break
+the contract is refused whole instead of flooding the quarantine.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
+import stat
+import time
+import uuid
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,11 +39,128 @@ class EtlError(Exception):
     """Nothing could be published; the message says why."""
 
 
+class EtlDiskFull(Exception):
+    """A write ran out of space (ENOSPC); the message names the file that could not be written."""
+
+
+def disk_full(path: Path, exc: BaseException) -> EtlDiskFull:
+    return EtlDiskFull(f"磁盘空间不足:写入 {path} 时磁盘已满(No space left on device),本次未发布,原数据仓库未改动;"
+                       f"请清理 {path.parent} 所在磁盘后重新运行")
+
+
+@contextmanager
+def naming_a_full_disk(path: Path):
+    """A full disk surfaces as a bare OSError (a write, a copy, an fsync often carry no file name): say which file."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise disk_full(Path(exc.filename) if exc.filename else path, exc) from exc
+        raise
+
+
+# ------------------------------------------------------------------------------------------------ the HMAC key
+
+DEMO_KEY = b"demo-only-key-not-for-production"   # the Makefile's DEMO_KEY: `make demo` only
+MIN_KEY_BYTES = 32
+KEY_COMMAND = "head -c 32 /dev/urandom | base64"
+ALLOW_DEMO_KEY_ENV = "ETL_ALLOW_DEMO_KEY"       # set to 1 by the Makefile's demo targets, nowhere else
+
+
+def check_hmac_key(key: bytes, allow_demo: bool = False) -> bytes:
+    """The key every identity hash depends on: at least 32 bytes, and never the published demo key outside the demo
+    (anyone holding the repository could recompute the hashes of a list of identity numbers)."""
+    if key == DEMO_KEY and not allow_demo:
+        raise EtlError("PII_HMAC_KEY 是公开的演示密钥(demo-only-key-not-for-production),只能用于 make demo;"
+                       f"正式部署请生成自己的密钥:{KEY_COMMAND}(见 README“Nightly operation”)")
+    if len(key) < MIN_KEY_BYTES:
+        raise EtlError(f"PII_HMAC_KEY 太短({len(key)} 字节),至少需要 {MIN_KEY_BYTES} 字节;"
+                       f"用以下命令生成一个并妥善保存(每晚使用同一密钥):{KEY_COMMAND}")
+    return key
+
+
+def hmac_key_from_env() -> bytes:
+    key = os.environ.get("PII_HMAC_KEY", "")
+    if not key:
+        raise EtlError("未设置环境变量 PII_HMAC_KEY:身份证号必须用部署方提供的密钥做 HMAC-SHA256 后才能入库,"
+                       f"请设置后重试(生成方法:{KEY_COMMAND};演示环境请使用 make demo,它提供本地演示密钥)")
+    return check_hmac_key(key.encode(), allow_demo=os.environ.get(ALLOW_DEMO_KEY_ENV) == "1")
+
+
+# ------------------------------------------------------------------------------------------------ limits
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Refuse a runaway file instead of reading it. Defaults are far above any county's export (the largest, a
+    year of one county's cases, is a few MB and tens of thousands of rows)."""
+    max_bytes: int = 200 * MB           # on disk; for an xlsx also everything its members decompress to
+    max_rows: int = 2_000_000           # lines of a CSV, rows of a worksheet, data rows read
+    max_bad_share: float = 0.5          # a file with more bad rows than this share is refused whole …
+    bad_share_min_rows: int = 20        # … once it has at least this many data rows (a tiny file is just quarantined)
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:,.1f} MB"
+
+
+_ROW_TAGS = (b"<row ", b"<row>")        # a worksheet's rows (never <rowBreaks>)
+
+
+def check_before_reading(data: bytes, limits: Limits) -> None:
+    """Raise FileRefused when the file would be too large to read: its size, what an xlsx's members decompress to,
+    or its number of rows (a CSV's lines, a worksheet's <row> tags)."""
+    if len(data) > limits.max_bytes:
+        raise FileRefused(f"文件大小 {_mb(len(data))} 超过上限 {_mb(limits.max_bytes)},未读取")
+    if data.startswith(b"PK"):
+        _check_zip(data, limits)
+    elif not data.startswith(b"\xd0\xcf\x11\xe0"):   # text (an .xls holds at most 65,536 rows by its format)
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if lines > limits.max_rows:
+            raise FileRefused(f"文件约有 {lines:,} 行,超过上限 {limits.max_rows:,} 行,未读取")
+
+
+def _check_zip(data: bytes, limits: Limits) -> None:
+    """A zip bomb is refused on the sizes its directory declares, before anything is decompressed. Every member is
+    then decompressed once as a stream, 1 MB at a time, counting a worksheet's rows: Python's zipfile stops at the
+    declared size and checks the CRC, so a header that understates a member is caught as a damaged file instead of
+    letting the Excel reader decompress what it really holds."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        members = book.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return                                         # not a workbook: the reader says so
+    declared = sum(m.file_size for m in members)
+    if declared > limits.max_bytes:
+        raise FileRefused(f"Excel文件解压后共 {_mb(declared)},超过上限 {_mb(limits.max_bytes)}"
+                          "(异常的压缩文件,如“压缩炸弹”),未读取")
+    try:
+        for m in members:
+            is_sheet = m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")
+            rows, tail = 0, b""
+            with book.open(m) as member:
+                while chunk := member.read(MB):
+                    if is_sheet:
+                        piece = tail + chunk   # a tag split across two pieces is counted once, in the second
+                        rows += sum(piece.count(t) for t in _ROW_TAGS)
+                        tail = piece[-4:]
+            if rows > limits.max_rows:
+                raise FileRefused(f"工作表 {m.filename.rsplit('/', 1)[-1]} 有 {rows:,} 行,超过上限 {limits.max_rows:,} 行,"
+                                  "未读取")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise FileRefused(f"Excel文件已损坏或与其文件头不符,未读取:{exc}") from exc
+
+
+# ------------------------------------------------------------------------------------------------ receiving
+
+
 @dataclass
 class FileReport:
     file: str
     dataset: str | None
-    status: str                       # loaded | refused | duplicate
+    status: str                       # loaded | refused | duplicate | skipped
     reason: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -42,103 +170,248 @@ class FileReport:
 
 @dataclass
 class Received:
-    """A file of the inbox, read once and already archived unchanged."""
+    """A name in the inbox. A regular file is read once and archived unchanged first; `data` is None when it was not
+    read (too large: archived as a stream) or is not a file to read (`status` skipped or refused, with `reason`)."""
     path: Path
-    data: bytes
-    sha256: str
-    archived: Path
+    data: bytes | None
+    sha256: str | None
+    archived: Path | None
+    size: int
+    modified: float                   # st_mtime of the name itself (a link is not followed)
+    status: str | None = None         # decided before reading: skipped | refused
+    reason: str | None = None
 
 
-def hmac_key_from_env() -> bytes:
-    key = os.environ.get("PII_HMAC_KEY", "")
-    if not key:
-        raise EtlError("未设置环境变量 PII_HMAC_KEY:身份证号必须用部署方提供的密钥做 HMAC-SHA256 后才能入库,"
-                       "请设置后重试(演示环境请使用 make demo,它提供本地演示密钥)")
-    return key.encode()
+OWNER_FILE, OWNER_DIR = 0o600, 0o700   # the ETL's files hold personal data: the service account only
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Regular files, dot-files excluded, in the order received (modification time, then name)."""
-    files = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+def private_dir(path: Path) -> None:
+    """Create the folder and any missing parents owner-only (0o700) whatever the umask; existing ones are left."""
+    path = Path(path)
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for p in reversed(missing):
+        with naming_a_full_disk(p):
+            try:
+                p.mkdir(mode=OWNER_DIR)
+            except FileExistsError:
+                continue
+            os.chmod(p, OWNER_DIR)
+
+
+def _skip_reason(name: str) -> str | None:
+    if name.startswith("~$"):
+        return "Office 临时文件(“~$”开头,表示该表格正在 Excel/WPS 中打开),不读取;关闭表格后它会自行消失"
+    if name.startswith("."):
+        return "隐藏文件(“.”开头),不读取"
+    return None
+
+
+def receive(inbox: Path, archive_dir: Path, limits: Limits = Limits()) -> list[Received]:
+    """Archive first: every file received is kept unchanged before anything can go wrong with it.
+
+    In the order received (modification time, then name). Hidden and Office temporary files are skipped and symbolic
+    links refused (never followed: a link could point anywhere the service account can read), both reported.
+    """
+    entries = sorted(((p, p.lstat()) for p in Path(inbox).iterdir()), key=lambda e: (e[1].st_mtime_ns, e[0].name))
+    received = []
+    for path, st in entries:
+        r = Received(path, None, None, None, st.st_size, st.st_mtime)
+        skip = _skip_reason(path.name)
+        if skip:
+            r.status, r.reason = "skipped", skip
+        elif stat.S_ISLNK(st.st_mode):
+            r.status, r.reason = "refused", "符号链接(快捷方式),不跟随读取;请把导出文件本身放入收件目录"
+        elif stat.S_ISDIR(st.st_mode):
+            r.status, r.reason = "skipped", "子目录,不读取其中的文件;请把导出文件直接放入收件目录"
+        elif not stat.S_ISREG(st.st_mode):
+            r.status, r.reason = "refused", "不是普通文件(如管道、设备),不读取"
+        else:
+            _receive_file(r, archive_dir, limits)
+        received.append(r)
+    return received
+
+
+def _receive_file(r: Received, archive_dir: Path, limits: Limits) -> None:
+    try:  # O_NOFOLLOW: a name swapped for a link since it was listed is not followed either
+        fd = os.open(r.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        r.status, r.reason = "refused", f"无法打开文件:{exc.strerror}"
+        return
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            r.status, r.reason = "refused", "不是普通文件(如管道、设备),不读取"
+            return
+        r.size = st.st_size
+        if st.st_size > limits.max_bytes:   # never held in memory: archived as a stream, then refused
+            r.sha256, r.archived = archive_stream(handle, r.path.suffix, archive_dir)
+            r.status, r.reason = "refused", f"文件大小 {_mb(st.st_size)} 超过上限 {_mb(limits.max_bytes)},未读取"
+            return
+        r.data = handle.read()
+    r.sha256, r.archived = archive(r.path, r.data, archive_dir)
+
+
+def _archive_target(sha: str, suffix: str, archive_dir: Path) -> Path:
+    return archive_dir / sha[:2] / (sha + suffix.lower())
+
+
+def _keep(tmp: Path, target: Path) -> None:
+    """The finished .part becomes the archived file (owner-only); one already there is only marked received now, so
+    the retention (--archive-keep-days) counts from the last time a file was received."""
+    if target.exists():
+        tmp.unlink()
+        os.utime(target)
+        return
+    private_dir(target.parent)
+    os.replace(tmp, target)
+
+
+def _write_part(tmp: Path, write: Callable[[int], None]) -> None:
+    """Write a .part file owner-only; on any failure or interruption it is removed (the next run removes one a killed
+    run left)."""
+    try:
+        with naming_a_full_disk(tmp):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, OWNER_FILE)
+            try:
+                os.fchmod(fd, OWNER_FILE)
+                write(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def archive(path: Path, data: bytes, archive_dir: Path) -> tuple[str, Path]:
     """Keep the file unchanged, named by its SHA-256; readable by the service account only."""
     sha = hashlib.sha256(data).hexdigest()
-    target = archive_dir / sha[:2] / (sha + path.suffix.lower())
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
+    target = _archive_target(sha, path.suffix, archive_dir)
+    if target.exists():
+        os.utime(target)
+        return sha, target
+    private_dir(target.parent)
+    tmp = target.with_name(target.name + ".part")
+    _write_part(tmp, lambda fd: _write_all(fd, data))
+    _keep(tmp, target)
     return sha, target
 
 
-def receive(inbox: Path, archive_dir: Path) -> list[Received]:
-    """Archive first: every file received is kept unchanged before anything can go wrong with it."""
-    received = []
-    for path in inbox_files(inbox):
-        data = path.read_bytes()
-        received.append(Received(path, data, *archive(path, data, archive_dir)))
-    return received
+def archive_stream(handle, suffix: str, archive_dir: Path) -> tuple[str, Path]:
+    """archive() for a file too large to hold in memory: copied in 1 MB pieces, hashed on the way."""
+    private_dir(archive_dir)
+    tmp = archive_dir / f".incoming-{uuid.uuid4().hex}.part"
+    digest = hashlib.sha256()
 
+    def copy(fd: int) -> None:
+        while chunk := handle.read(MB):
+            digest.update(chunk)
+            _write_all(fd, chunk)
+
+    _write_part(tmp, copy)
+    target = _archive_target(digest.hexdigest(), suffix, archive_dir)
+    _keep(tmp, target)
+    return digest.hexdigest(), target
+
+
+def remove_partial_archives(archive_dir: Path) -> int:
+    """.part files a killed run left in the archive (a finished file is renamed from its .part): removed."""
+    if not archive_dir.is_dir():
+        return 0
+    parts = [p for p in archive_dir.rglob("*.part") if p.is_file() and not p.is_symlink()]
+    for p in parts:
+        p.unlink(missing_ok=True)
+    return len(parts)
+
+
+def purge_archive(archive_dir: Path, keep_days: int | None, now: float | None = None) -> int:
+    """Raw files not received for more than `keep_days` days (archive mtime) are deleted; None keeps everything.
+    A file received again is marked then (archive() touches it), so it is kept as long as it keeps coming."""
+    if keep_days is None or not archive_dir.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - keep_days * 86400
+    purged = 0
+    for shard in sorted(p for p in archive_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+        for f in shard.iterdir():
+            if f.is_file() and not f.is_symlink() and f.stat().st_mtime < cutoff:
+                f.unlink()
+                purged += 1
+        if not any(shard.iterdir()):
+            shard.rmdir()
+    return purged
+
+
+# ------------------------------------------------------------------------------------------------ landing
 
 def land(con: duckdb.DuckDBPyConnection, received: list[Received], run_id: str, hmac_key: bytes,
-         progress: Callable[[str], None] = lambda _: None) -> list[FileReport]:
+         progress: Callable[[str], None] = lambda _: None, limits: Limits = Limits()) -> list[FileReport]:
     """Land every received file into the open warehouse `con` (landing.*, meta.*); one report per file, in order.
 
-    A file already loaded (same SHA-256) is a duplicate; a file that cannot be read is refused; either way it is
-    recorded in meta.load_file. Exceptions other than a refusal propagate: the caller discards the connection's file.
+    A file already loaded (same SHA-256) is a duplicate; a file that cannot be read, or that breaks a limit, is
+    refused; a hidden or temporary file is skipped; every one is recorded in meta.load_file. Exceptions other than a
+    refusal propagate: the caller discards the connection's file.
     """
     landing.ensure(con)
-    loader = _Loader(con, run_id, hmac_key)
+    loader = _Loader(con, run_id, hmac_key, limits)
     reports = []
     for i, r in enumerate(received, 1):
-        report = loader.file(r.path, r.data, r.sha256, r.archived)
+        report = loader.file(r)
         reports.append(report)
         progress(_progress_line(i, len(received), report))
     return reports
 
 
 class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes):
-        self.con, self.run_id, self.key = con, run_id, hmac_key
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes, limits: Limits):
+        self.con, self.run_id, self.key, self.limits = con, run_id, hmac_key, limits
         self.loaded_shas: dict[str, str] = dict(con.execute(
             "SELECT sha256, any_value(dataset) FROM meta.load_file WHERE status = 'loaded' GROUP BY 1").fetchall())
         self.seq = con.execute("SELECT coalesce(max(file_seq), 0) FROM meta.load_file").fetchall()[0][0]
 
-    def file(self, path: Path, data: bytes, sha: str, archived: Path) -> FileReport:
+    def file(self, r: Received) -> FileReport:
         self.seq += 1
+        path, sha = r.path, r.sha256
         report = FileReport(path.name, None, "duplicate")
         sheet = extras = None
-        if sha in self.loaded_shas:
+        if r.status:                                   # skipped, or refused before reading
+            report.status, report.reason = r.status, r.reason
+        elif sha in self.loaded_shas:
             report.dataset = self.loaded_shas[sha]
             report.reason = "与已入库文件内容完全相同(SHA-256一致),不重复入库"
         else:
             try:
-                raw = read_file(path, data)
+                check_before_reading(r.data, self.limits)
+                raw = read_file(path, r.data)
                 report.dataset, report.encoding, sheet = raw.dataset.key, raw.encoding, raw.sheet
                 extras = "、".join(raw.extra_columns) or None
                 self._load(raw, report, path.name, sha)
                 report.status = "loaded"
                 self.loaded_shas[sha] = raw.dataset.key
             except FileRefused as exc:
-                report.status, report.reason, report.dataset = "refused", str(exc), exc.dataset
+                report.status, report.reason, report.dataset = "refused", str(exc), exc.dataset or report.dataset
                 report.rows_read = report.rows_loaded = report.rows_quarantined = 0
-        stat = path.stat()
         self.con.execute(
             "INSERT INTO meta.load_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.run_id, self.seq, path.name, sha, len(data),
-             datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None), report.dataset,
+            [self.run_id, self.seq, path.name, sha, r.size,
+             datetime.fromtimestamp(r.modified, timezone.utc).replace(tzinfo=None), report.dataset,
              report.encoding, sheet, report.status, report.reason, report.rows_read, report.rows_loaded,
-             report.rows_quarantined, extras, str(archived)])
+             report.rows_quarantined, extras, str(r.archived) if r.archived else None])
         return report
 
     def _load(self, raw, report: FileReport, file_name: str, sha: str) -> None:
         # validate imports Great Expectations (~3 s) on its first call: a night of duplicates never does
         key = raw.dataset.key
+        if raw.rows_read > self.limits.max_rows:   # a format whose rows could not be counted before reading
+            raise FileRefused(f"文件有 {raw.rows_read:,} 行数据,超过上限 {self.limits.max_rows:,} 行", key)
         norm = normalise(raw, self.key)
         previous = self.con.execute("""SELECT rows_read FROM meta.load_file WHERE dataset = ? AND status = 'loaded'
                                        ORDER BY file_seq DESC LIMIT 1""", [key]).fetchall()
@@ -146,6 +419,7 @@ class _Loader:
         # One issue per (row, column): a value that could not be read is not also reported as missing.
         issues = pl.concat([norm.issues, checked.issues]).unique([ROW, "column"], keep="first", maintain_order=True)
         bad_rows = issues[ROW].unique()
+        self._refuse_mostly_bad(issues, bad_rows.len(), raw.rows_read, key)
         good = norm.frame.filter(~pl.col(ROW).is_in(bad_rows.implode()))
         good = good.with_columns(pl.lit(self.run_id).alias("_run_id"), pl.lit(self.seq).alias("_file_seq"))
         self.con.register("incoming", good.to_arrow())
@@ -175,8 +449,20 @@ class _Loader:
         report.rows_quarantined = bad_rows.len()
         report.rows_loaded = good.height
 
+    def _refuse_mostly_bad(self, issues: pl.DataFrame, bad: int, read: int, key: str) -> None:
+        """A file most of whose rows break the contract is likely another export under this name, or a broken one:
+        refused whole (nothing landed, nothing quarantined) with the share and the commonest rules, not thousands of
+        quarantined rows."""
+        if read < self.limits.bad_share_min_rows or bad <= self.limits.max_bad_share * read:
+            return
+        top = (issues.group_by("rule").agg(pl.col(ROW).n_unique().alias("rows"))
+               .sort(["rows", "rule"], descending=[True, False]).head(3))
+        rules = "、".join(f"{RULES.get(rule, rule)} {rows:,} 行" for rule, rows in top.iter_rows())
+        raise FileRefused(f"多数行不合规,可能不是该数据集的导出:{bad:,}/{read:,} 行({bad / read:.0%})不合规,"
+                          f"超过上限 {self.limits.max_bad_share:.0%};主要问题:{rules}。整份文件未入库,请核对后重新导出", key)
 
-STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件"}
+
+STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件", "skipped": "跳过"}
 
 
 def _progress_line(i: int, n: int, f: FileReport) -> str:

@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-TEST_KEY = b"test-hmac-key"
+TEST_KEY = b"test-hmac-key-of-the-test-suite-only"  # 32+ bytes, as the ETL requires
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -51,7 +51,9 @@ def test_run_loads_quarantines_and_refuses(inbox, tmp_path):
     beijing_now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=8)
     assert timedelta(0) <= beijing_now - started < timedelta(minutes=5)
     files = {f.file: f for f in report.files}
-    assert report.published and set(files) == {"人民调解案件_2023Q1.csv", "人民调解统计月报_2023Q1.xlsx", "说明.pdf"}
+    assert report.published and set(files) == {"人民调解案件_2023Q1.csv", "人民调解统计月报_2023Q1.xlsx", "说明.pdf",
+                                               ".hidden"}
+    assert (files[".hidden"].status, files[".hidden"].rows_read) == ("skipped", 0)  # reported, not read
     cases = files["人民调解案件_2023Q1.csv"]
     assert (cases.dataset, cases.encoding, cases.status) == ("mediation_case", "gb18030", "loaded")
     assert (cases.rows_read, cases.rows_loaded, cases.rows_quarantined) == (4, 2, 2)
@@ -80,7 +82,8 @@ def test_loading_the_same_inbox_twice_adds_nothing(inbox, tmp_path):
     before = fetch(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), (SELECT count(*) FROM meta.quarantine)")
     second = run(inbox, wh, hmac_key=TEST_KEY)
     assert {f.file: f.status for f in second.files} == {
-        "人民调解案件_2023Q1.csv": "duplicate", "人民调解统计月报_2023Q1.xlsx": "duplicate", "说明.pdf": "refused"}
+        "人民调解案件_2023Q1.csv": "duplicate", "人民调解统计月报_2023Q1.xlsx": "duplicate", "说明.pdf": "refused",
+        ".hidden": "skipped"}
     assert all(f.rows_read == f.rows_loaded == f.rows_quarantined == 0 for f in second.files)
     assert fetch(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), "
                       "(SELECT count(*) FROM meta.quarantine)") == before
@@ -120,7 +123,7 @@ def test_a_run_without_a_key_stops_with_a_clear_message(inbox, tmp_path, monkeyp
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def _cli(*args, key="cli-key"):
+def _cli(*args, key="cli-key-of-the-test-suite-32-bytes"):
     env = {k: v for k, v in os.environ.items() if k != "PII_HMAC_KEY"}
     if key:
         env["PII_HMAC_KEY"] = key
@@ -133,7 +136,8 @@ def test_cli_json_output(inbox, tmp_path):
     out = json.loads(done.stdout)
     assert out["published"] is True
     assert {f["file"]: f["status"] for f in out["files"]} == {
-        "人民调解案件_2023Q1.csv": "loaded", "人民调解统计月报_2023Q1.xlsx": "loaded", "说明.pdf": "refused"}
+        "人民调解案件_2023Q1.csv": "loaded", "人民调解统计月报_2023Q1.xlsx": "loaded", "说明.pdf": "refused",
+        ".hidden": "skipped"}
     for f in out["files"]:
         assert set(f) == {"file", "dataset", "status", "reason", "rows_read", "rows_loaded", "rows_quarantined"}
         assert f["rows_loaded"] + f["rows_quarantined"] == f["rows_read"]
@@ -164,7 +168,7 @@ def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tm
 
 def test_cli_progress_and_exit_codes(inbox, tmp_path):
     done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert done.returncode == 0 and "[1/3]" in done.stderr and "已发布" in done.stderr
+    assert done.returncode == 0 and "[1/4]" in done.stderr and "已发布" in done.stderr
     assert _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "x.duckdb"), key=None).returncode == 2
     missing = _cli("run", "--inbox", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "y.duckdb"), "--json")
     assert missing.returncode == 2 and json.loads(missing.stdout)["published"] is False
@@ -174,7 +178,8 @@ def test_generated_demo_loads_completely(demo_inbox, demo_warehouse):
     """The ETL on the generator's files: every file detected and loaded, every row accounted for, the truth kept."""
     manifest = json.loads((demo_inbox / ".simulate-manifest.json").read_text(encoding="utf-8"))
     files = {r[0]: r[1:] for r in fetch(demo_warehouse, "SELECT file_name, dataset, encoding, status, rows_read, "
-                                                          "rows_loaded, rows_quarantined FROM meta.load_file")}
+                                                          "rows_loaded, rows_quarantined FROM meta.load_file "
+                                                          "WHERE status <> 'skipped'")}  # the manifest (a dot-file)
     assert set(files) == {f["file"] for f in manifest["files"]}
     for f in manifest["files"]:
         assert files[f["file"]] == (f["dataset"], f["encoding"], "loaded", f["rows"], f["rows"], 0)

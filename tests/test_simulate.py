@@ -419,7 +419,7 @@ def test_every_file_loads_through_the_etl_without_a_quarantined_row(demo_inbox, 
         assert set(raw.frame.columns) - {"_row"} == {c.name for c in raw.dataset.columns}, path.name
         names.append(path.name)
     loaded = fetch(demo_warehouse, "SELECT file_name, status, rows_quarantined, extra_columns FROM meta.load_file "
-                                   "ORDER BY file_name")
+                                   "WHERE status <> 'skipped' ORDER BY file_name")  # the manifest is a dot-file
     assert loaded == [(name, "loaded", 0, None) for name in sorted(names)]
     assert fetch(demo_warehouse, "SELECT count(*) FROM meta.quarantine") == [(0,)]
 

@@ -4,11 +4,16 @@ The new warehouse is built beside the current one (a copy of it) and swapped in 
 any point leaves the previous warehouse untouched and readable. The landing itself (archive, read → normalise →
 validate → insert into landing.* and meta.*) is the ETL's: etl.load.receive and etl.load.land.
 
-CLI: `python -m etl run --inbox DIR --warehouse FILE [--archive DIR] [--json]` (etl/__main__.py).
+A run killed outright (SIGKILL, power) leaves its building copy and archive .part files: the next run, once it holds
+the lock, removes them. Everything a run creates is owner-only (files 0o600, folders 0o700) whatever the umask.
+
+CLI: `python -m etl run --inbox DIR --warehouse FILE [--archive DIR] [--json] …` (etl/__main__.py).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
+import glob
 import os
 import shutil
 import uuid
@@ -22,11 +27,24 @@ import duckdb
 
 import expectations
 from etl.contract import DATASETS
-from etl.load import EtlError, FileReport, hmac_key_from_env, land, receive
+from etl.load import (OWNER_FILE, EtlDiskFull, EtlError, FileReport, Limits, check_hmac_key, disk_full,
+                      hmac_key_from_env, land, naming_a_full_disk, private_dir, purge_archive, receive,
+                      remove_partial_archives)
 from warehouse import build
 
-__all__ = ["EtlError", "EtlLocked", "FileReport", "RunReport", "check_mart_keys", "run", "run_lock"]
+__all__ = ["EtlDiskFull", "EtlError", "EtlInterrupted", "EtlLocked", "FileReport", "Limits", "RunReport",
+           "check_mart_keys", "run", "run_lock"]
 BEIJING = timedelta(hours=8)
+
+
+class EtlInterrupted(BaseException):
+    """SIGTERM or SIGINT stopped the run (raised by the CLI's signal handler). A BaseException, like
+    KeyboardInterrupt, so no `except Exception` on the way (a reader's, a library's) swallows it; the run's clean-up
+    (`finally`, `except BaseException`) still runs: the building copy is removed and the lock released."""
+
+    def __init__(self, signum: int, name: str):
+        super().__init__(name)
+        self.signum, self.name = signum, name
 
 
 class EtlLocked(EtlError):
@@ -37,7 +55,9 @@ class EtlLocked(EtlError):
 def run_lock(warehouse: Path):
     """One ETL run per warehouse at a time (an exclusive, non-blocking flock beside the warehouse)."""
     lock_path = warehouse.with_name(f".{warehouse.name}.lock")
-    with open(lock_path, "a+") as handle:
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, OWNER_FILE)
+    os.fchmod(fd, OWNER_FILE)   # the umask may have widened a new file; an older lock file is narrowed too
+    with os.fdopen(fd, "r+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -60,55 +80,109 @@ class RunReport:
     run_id: str
     warehouse: str
     files: list[FileReport] = field(default_factory=list)
+    leftovers_removed: int = 0        # what killed runs left: building copies, their .wal, archive .part files
+    archive_purged: int = 0           # raw files older than --archive-keep-days, deleted at the start
 
     def to_json(self) -> dict:
         keys = ("file", "dataset", "status", "reason", "rows_read", "rows_loaded", "rows_quarantined")
         return {"published": self.published, "run_id": self.run_id, "warehouse": self.warehouse,
+                "leftovers_removed": self.leftovers_removed, "archive_purged": self.archive_purged,
                 "files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
 
 
 def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key: bytes | None = None,
-        progress: Callable[[str], None] = lambda _: None) -> RunReport:
-    """Load every file of the inbox and publish a new warehouse; raises EtlError when nothing is published."""
+        progress: Callable[[str], None] = lambda _: None, limits: Limits = Limits(),
+        archive_keep_days: int | None = None, allow_demo_key: bool = False) -> RunReport:
+    """Load every file of the inbox and publish a new warehouse; raises EtlError when nothing is published.
+
+    hmac_key: None reads PII_HMAC_KEY (and the demo opt-in ETL_ALLOW_DEMO_KEY) from the environment; a key given
+    here must be as long (32 bytes), and is the demo key only with allow_demo_key. archive_keep_days: None keeps
+    every raw file; N deletes those not received for N days, at the start of the run.
+    """
     inbox, warehouse = Path(inbox), Path(warehouse)
-    key = hmac_key or hmac_key_from_env()
+    key = hmac_key_from_env() if hmac_key is None else check_hmac_key(hmac_key, allow_demo_key)
     if not inbox.is_dir():
         raise EtlError(f"收件目录不存在:{inbox}")
+    if archive_keep_days is not None and archive_keep_days < 1:
+        raise EtlError(f"原始文件保留天数须为正整数,收到 {archive_keep_days}")
     archive_dir = Path(archive_dir) if archive_dir else warehouse.parent / "archive"
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with run_lock(warehouse):
-        return _run(inbox, warehouse, archive_dir, key, progress)
+    # Owner-only whatever the caller's umask: DuckDB's .wal and temporary files, and anything a library creates on
+    # the way, get their mode from it; what this code creates is also given its mode explicitly.
+    umask = os.umask(0o077)
+    try:
+        private_dir(warehouse.parent)
+        with run_lock(warehouse):
+            return _run(inbox, warehouse, archive_dir, key, progress, limits, archive_keep_days)
+    finally:
+        os.umask(umask)
 
 
-def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None]) -> RunReport:
+def _building_leftovers(warehouse: Path) -> list[Path]:
+    return sorted(warehouse.parent.glob(f".{glob.escape(warehouse.name)}.*.building*"))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)   # DuckDB's <file>.tmp spill folder
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None],
+         limits: Limits, archive_keep_days: int | None) -> RunReport:
     started = datetime.now(timezone.utc).replace(tzinfo=None)   # stored in UTC; shown +8 everywhere
     # the run's id is read by people (数据质量, downloads' 入库批次): it carries its Beijing start time
     run_id = (started + BEIJING).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(False, run_id, str(warehouse))
-    received = receive(inbox, archive_dir)  # archived before anything else can go wrong
+
+    # Holding the lock, nothing else can be writing these: what a killed run left is removed now.
+    leftovers = _building_leftovers(warehouse)
+    for path in leftovers:
+        _remove(path)
+    report.leftovers_removed = len(leftovers) + remove_partial_archives(archive_dir)
+    if report.leftovers_removed:
+        progress(f"已清理上次中断的入库留下的 {report.leftovers_removed} 个临时文件")
+    report.archive_purged = purge_archive(archive_dir, archive_keep_days)
+    if archive_keep_days is not None:
+        progress(f"原始文件归档保留 {archive_keep_days} 天:删除过期文件 {report.archive_purged} 个")
+
+    received = receive(inbox, archive_dir, limits)  # archived before anything else can go wrong
 
     building = warehouse.with_name(f".{warehouse.name}.{run_id}.building")
     try:
-        if warehouse.exists():
-            shutil.copyfile(warehouse, building)
-        con = duckdb.connect(str(building))
-        try:
-            report.files = land(con, received, run_id, key, progress)
-            build.build_models(con)
-            check_mart_keys(con, run_id)
-            _record_run(con, report, inbox, started)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        _fsync_file(building)
-        os.replace(building, warehouse)
-        _fsync_dir(warehouse.parent)
+        with naming_a_full_disk(building), _naming_duckdb_full_disk(building):
+            if warehouse.exists():
+                shutil.copyfile(warehouse, building)
+            con = duckdb.connect(str(building))
+            os.chmod(building, OWNER_FILE)   # copyfile and DuckDB create it by the umask
+            try:
+                report.files = land(con, received, run_id, key, progress, limits)
+                build.build_models(con)
+                check_mart_keys(con, run_id)
+                _record_run(con, report, inbox, started)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _fsync_file(building)
+            os.replace(building, warehouse)
+            _fsync_dir(warehouse.parent)
     except BaseException:
-        building.unlink(missing_ok=True)
-        Path(str(building) + ".wal").unlink(missing_ok=True)
+        for path in (building, Path(f"{building}.wal"), Path(f"{building}.tmp")):
+            _remove(path)
         raise
     report.published = True
     return report
+
+
+@contextmanager
+def _naming_duckdb_full_disk(building: Path):
+    """DuckDB reports a full disk as its own IOException, not an OSError: named the same way."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        if "No space left" in str(exc) or f"errno {errno.ENOSPC}" in str(exc):
+            raise disk_full(building, exc) from exc
+        raise
 
 
 def check_mart_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -155,7 +229,9 @@ def _record_run(con, report: RunReport, inbox: Path, started: datetime) -> None:
     files = report.files
     count = lambda status: sum(f.status == status for f in files)  # noqa: E731
     con.execute("INSERT INTO meta.load_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        report.run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), str(inbox), len(files),
+        # files seen: loaded + refused + duplicate; skipped names (hidden, temporary) are in meta.load_file only
+        report.run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), str(inbox),
+        len(files) - count("skipped"),
         count("loaded"), count("refused"), count("duplicate"), sum(f.rows_read for f in files),
         sum(f.rows_loaded for f in files), sum(f.rows_quarantined for f in files)])
 
