@@ -18,7 +18,7 @@ from etl.contract import DATASETS, RULES
 
 UNKNOWN_COUNTY = "未识别区县"
 EMPTY_VALUE = "(空)"  # a required cell left empty has no value to show
-STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件"}
+STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件", "skipped": "跳过"}
 ENCODING_TEXT = {"utf-8-sig": "UTF-8(带BOM)", "utf-8": "UTF-8", "gb18030": "GB18030",
                  "xlsx": "Excel(xlsx)", "xls": "Excel(xls)"}
 EXPECTATION_TEXT = {
@@ -80,12 +80,16 @@ class QuarantineFilter:
 
 def summary(path: Path | None = None) -> dict:
     """Headline numbers: runs, last run (Beijing time), files refused (the same bytes refused night after night
-    count once), rows in quarantine (distinct file and row), issues, failed expectations."""
+    count once; a link, never read, by its name), names skipped in the latest run (hidden and Office temporary
+    files), rows in quarantine (distinct file and row), issues, failed expectations."""
     return query(f"""
         SELECT (SELECT count(*) FROM meta.load_run) AS runs,
                (SELECT max(finished_at) + {_BEIJING} FROM meta.load_run) AS last_finished,
                (SELECT count(*) FROM meta.load_file WHERE status = 'loaded') AS files_loaded,
-               (SELECT count(DISTINCT sha256) FROM meta.load_file WHERE status = 'refused') AS files_refused,
+               (SELECT count(DISTINCT coalesce(sha256, file_name)) FROM meta.load_file
+                WHERE status = 'refused') AS files_refused,
+               (SELECT count(*) FROM meta.load_file WHERE status = 'skipped'
+                AND run_id = (SELECT max_by(run_id, started_at) FROM meta.load_run)) AS files_skipped,
                (SELECT count(*) FROM (SELECT DISTINCT file_seq, row_number FROM meta.quarantine)) AS rows_quarantined,
                (SELECT count(*) FROM meta.quarantine) AS issues,
                (SELECT count(*) FROM meta.expectation_result WHERE NOT success) AS expectations_failed
@@ -168,9 +172,15 @@ def _detail(path: Path | None) -> str:
     return "coalesce(q.detail, '')" if found["n"][0] else "''"
 
 
-def quarantine(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:
-    """One row per rule broken by a row (a row can break several); values are already masked. 说明 says what the
-    value alone does not, e.g. the places an ambiguous name could be."""
+PAGE_SIZE = 200             # issues on one page of 隔离数据: the page reads one page, never the whole quarantine
+DOWNLOAD_LIMIT = 50_000     # issues in one download of 隔离数据 (the first ones in the table's order)
+
+
+def quarantine(q: QuarantineFilter, path: Path | None = None, offset: int = 0,
+               limit: int = PAGE_SIZE) -> pl.DataFrame:
+    """One page of the issues (one row per rule broken by a row; a row can break several), in file and row order:
+    `limit` issues from `offset`, cut in SQL. Values are already masked. 说明 says what the value alone does not,
+    e.g. the places an ambiguous name could be."""
     where, params = q.sql()
     frame = query(f"""
         SELECT coalesce(c.county, '{UNKNOWN_COUNTY}') AS 区县, q.file_name AS 文件名, q.dataset AS 数据集,
@@ -178,9 +188,17 @@ def quarantine(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:
                coalesce(q.value, '{EMPTY_VALUE}') AS 值, {_detail(path)} AS 说明
         FROM meta.quarantine q LEFT JOIN marts.dim_county c USING (county_code)
         WHERE {where}
-        ORDER BY q.file_seq, q.row_number, q.column_name""", params, path)
+        ORDER BY q.file_seq, q.row_number, q.column_name, q.rule
+        LIMIT $limit OFFSET $offset""", {**params, "limit": int(limit), "offset": int(offset)}, path)
     frame = _map(frame, "数据集", DATASET_TEXT)
     return _map(frame, "规则", RULES)
+
+
+def quarantine_count(q: QuarantineFilter, path: Path | None = None) -> dict:
+    """How many rows (distinct file and row) and issues the filter selects: the page's total and its page count."""
+    where, params = q.sql()
+    return query(f"""SELECT count(DISTINCT (q.file_seq, q.row_number)) AS rows, count(*) AS issues
+                     FROM meta.quarantine q WHERE {where}""", params, path).row(0, named=True)
 
 
 def quarantine_by_county(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:

@@ -56,6 +56,11 @@ else:
                  icon=":material/block:")
     else:
         st.success("所选批次没有被拒收的文件。", icon=":material/check_circle:")
+    skipped = files.filter(pl.col("状态") == "跳过").unique(["文件名"], maintain_order=True)
+    if skipped.height:   # not read, but not silently gone either
+        st.info(f"跳过 {skipped.height:,} 个文件(未读取):" + "、".join(skipped["文件名"])
+                + "。隐藏文件、Office 临时文件(“~$”开头)和子目录不是导出文件;若其中有应入库的文件,请改名后重新放入收件目录。",
+                icon=":material/visibility_off:")
 
     def _refused_red(row):
         return ["background-color: #fde8e6; color: #8e1b10; font-weight: 600" if row["状态"] == "拒收" else ""] * len(row)
@@ -109,12 +114,24 @@ if rows_total:
             if high else "没有区县的隔离行数高于各区县平均值加一个标准差(虚线),各区县差别不大。")
     st.caption(f"按行计数(一行违反多条规则只计一次);灰色为区县无法识别的行。{note}")
 
-table = data(quality.quarantine, qf)
-if table.is_empty():
+counts = data(quality.quarantine_count, qf)
+if not counts["issues"]:
     st.info("当前筛选条件下没有隔离数据。" if s["issues"] else "隔离区为空:所有已入库文件的每一行都通过了校验。",
             icon=":material/inbox:")
 else:
-    st.markdown(f"符合条件的隔离数据 **{rows_total:,} 行**,共 **{table.height:,} 条问题**(一行可违反多条规则)。")
+    st.markdown(f"符合条件的隔离数据 **{counts['rows']:,} 行**,共 **{counts['issues']:,} 条问题**(一行可违反多条规则)。")
+    # one page at a time, cut in SQL: a quarantine of millions of issues never comes into the session whole
+    size = quality.PAGE_SIZE
+    pages = -(-counts["issues"] // size)
+    page = 1
+    if pages > 1:
+        if st.session_state.get("q_page", 1) > pages:   # a narrower filter has fewer pages: back to the first
+            st.session_state["q_page"] = 1
+        page = int(st.number_input(f"页码(共 {pages:,} 页,每页 {size:,} 条问题)", min_value=1, max_value=pages,
+                                   step=1, key="q_page"))
+    table = data(quality.quarantine, qf, None, (page - 1) * size, size)
+    st.caption(f"第 {(page - 1) * size + 1:,}–{(page - 1) * size + table.height:,} 条问题,共 {counts['issues']:,} 条;"
+               "按文件、行号排列。")
     st.dataframe(table, hide_index=True, column_config={
         "行号": st.column_config.NumberColumn("行号", help="该行在原文件中的行号(含表头和标题行)", format="%d"),
         "值": st.column_config.TextColumn("值", help="原文件中的取值,个人信息已脱敏"),
@@ -128,11 +145,19 @@ else:
     if last:
         subtitle += f" · 数据截至 {last:%Y-%m-%d %H:%M}(北京时间)"
     name = f"铁岭市隔离数据_{last:%Y%m%d}" if last else "铁岭市隔离数据"
+
+    def _download_rows():
+        # read when the button is pressed, and bounded like the page: at most DOWNLOAD_LIMIT issues
+        return quality.quarantine(qf, None, 0, quality.DOWNLOAD_LIMIT)
+
+    limit = quality.DOWNLOAD_LIMIT
+    st.caption(f"下载包含前 {limit:,} 条问题(共 {counts['issues']:,} 条);请用上方的文件、数据集、规则或侧栏区县缩小范围后分批下载。"
+               if counts["issues"] > limit else f"下载包含符合条件的全部 {counts['issues']:,} 条问题(每次下载最多 {limit:,} 条)。")
     d1, d2, _ = st.columns([1, 1, 4])
-    d1.download_button("下载 Excel(XLSX)", lambda: to_xlsx_bytes(table, "铁岭市矛盾纠纷数据隔离明细", subtitle),
+    d1.download_button("下载 Excel(XLSX)", lambda: to_xlsx_bytes(_download_rows(), "铁岭市矛盾纠纷数据隔离明细", subtitle),
                        file_name=f"{name}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("下载 CSV", lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
+    d2.download_button("下载 CSV", lambda: to_csv_bytes(_download_rows()), file_name=f"{name}.csv", mime="text/csv",
                        on_click="ignore")
 
 st.subheader("案件版本历史", help="同一案件编号在各次导出中的每个版本:来源文件、行号、录入时间、调解结果和变化的字段;"

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, quality
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.quality import QuarantineFilter
-from tests.conftest import write_csv
+from tests.conftest import TEST_KEY, write_csv
 from tests.test_normalise import BASE, CASE_HEADER
 
 ENTRY = str(Path(__file__).resolve().parent / "app_entry.py")
@@ -57,7 +57,7 @@ def warehouse(tmp_path_factory) -> Path:
     write_csv(inbox / CASE_FILE, [CASE_HEADER] + [[{**BASE, **c}[h] for h in CASE_HEADER] for c in CASE_ROWS])
     (inbox / PDF_FILE).write_bytes(b"%PDF-1.4 not an export")
     path = root / "warehouse.duckdb"
-    assert run(inbox, path, hmac_key=b"k").published
+    assert run(inbox, path, hmac_key=TEST_KEY).published
     return path
 
 
@@ -184,6 +184,14 @@ def test_quarantine_file_filter_and_options(warehouse):
     assert options["rules"]["not_greater"] == "数值大于应不超过的列"
 
 
+def test_quarantine_is_read_a_page_at_a_time(warehouse):
+    whole = quality.quarantine(QuarantineFilter(), warehouse)
+    pages = [quality.quarantine(QuarantineFilter(), warehouse, offset, 4) for offset in (0, 4, 8)]
+    assert [p.height for p in pages] == [4, 4, 1] and pl.concat(pages).equals(whole)
+    assert quality.quarantine_count(QuarantineFilter(), warehouse) == {"rows": 7, "issues": ISSUES}
+    assert quality.quarantine_count(QuarantineFilter(counties=(KAIYUAN,)), warehouse) == {"rows": 3, "issues": 4}
+
+
 def test_downloads_csv_with_bom_and_xlsx(warehouse):
     table = quality.quarantine(QuarantineFilter(counties=(KAIYUAN,)), warehouse)
     data = to_csv_bytes(table)
@@ -269,6 +277,24 @@ def test_page_filters_follow_the_warehouse(page, warehouse):
     assert not at.exception
     assert any(i.value == "当前筛选条件下没有隔离数据。" for i in at.info)
     assert not any("行号" in d.value.columns for d in at.dataframe)
+
+
+def test_page_pages_the_quarantine_and_bounds_its_download(warehouse, monkeypatch):
+    monkeypatch.setattr(quality, "PAGE_SIZE", 4)
+    monkeypatch.setattr(quality, "DOWNLOAD_LIMIT", 5)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
+    at = AppTest.from_file(ENTRY, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert _quarantine_table(at).shape[0] == 4
+    assert _summary_line(at).startswith("符合条件的隔离数据 **7 行**,共 **9 条问题**")   # the total, not the page
+    selector = at.number_input(key="q_page")
+    assert "共 3 页" in selector.label
+    selector.set_value(3).run()
+    assert not at.exception and _quarantine_table(at).shape[0] == 1
+    assert any(c.value.startswith("第 9–9 条问题,共 9 条") for c in at.main.caption)
+    assert any(c.value.startswith("下载包含前 5 条问题(共 9 条)") for c in at.main.caption)
+    at.multiselect(key="q_rules").set_value(["city_not_county"]).run()   # 2 issues: one page, back to its start
+    assert not at.exception and _quarantine_table(at).shape[0] == 2
 
 
 def test_quality_page_shows_a_case_history(demo_warehouse, monkeypatch):
