@@ -25,6 +25,7 @@ class Column:
     max: float | None = None
     place: str | None = None       # county|township|village: resolved to an official code
     dates: str = "event"           # date/datetime/month columns: event|old|ahead, see PLAUSIBLE_DATES
+    max_length: int | None = None  # longest cell accepted (characters); None: the type's MAX_LENGTH
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ class Dataset:
         return next(c for c in self.columns if c.name == name)
 
 
-# --- plausible dates (spec: "What the ETL must do with a bad row or file"): the suites in expectations/ quarantine
-# a date outside its column's range (implausible_date), so such a row never becomes the latest version of a record.
+# --- what a value must fit: plausible dates, number capacities, text lengths (spec: "What the ETL must do with a
+# bad row or file"). The normaliser quarantines a value that does not fit the warehouse's columns; the suites in
+# expectations/ quarantine a date outside its plausible range. ---------------------------------------------------
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -78,6 +80,26 @@ def plausible_dates(c: Column, today: date) -> tuple[date | None, date]:
         except ValueError:   # 29 February in a year that has none
             latest = latest.replace(year=latest.year + years, day=28)
     return earliest, latest
+
+
+# Number capacities: what the warehouse's columns hold (etl/landing.py and warehouse/sql/staging cast to these).
+# Counts are INTEGER in staging (landing keeps BIGINT): over two billion, where the largest real count (a township's
+# app registrations) stays in the thousands. Amounts are DECIMAL(14, 2): up to 999,999,999,999.99 yuan, far beyond
+# any dispute. A value beyond is quarantined (out_of_range) before it can overflow a cast and stop the night.
+MONEY_DIGITS, MONEY_SCALE = 14, 2
+INT_RANGE = (-(2**31), 2**31 - 1)
+MONEY_LIMIT = 10 ** (MONEY_DIGITS - MONEY_SCALE)   # an amount's absolute value stays below this
+
+# Text lengths: the longest cell (characters, as read) a column accepts; longer is quarantined (too_long). Codes,
+# names and places are short in every real export; 备注 and 简要情况 hold a paragraph or two. A cell past this is a
+# broken export (a shifted column, a pasted document), never data to keep.
+FREE_TEXT_LENGTH = 5000
+MAX_LENGTH = {"text": 500, "name": 100, "name_list": 2000, "id18_list": 2000}
+DEFAULT_MAX_LENGTH = 100   # enums, numbers, dates, id18, phone: their forms are far shorter
+
+
+def max_length(c: Column) -> int:
+    return c.max_length or MAX_LENGTH.get(c.type, DEFAULT_MAX_LENGTH)
 
 
 def _places(county: str = "所属区县", township: str | None = "所属乡镇(街道)", township_required: bool = True,
@@ -217,7 +239,7 @@ MILESTONES = ("工作专班及落实举措", "司法所创建计划", "星级司
 COUNTY_SUBMISSION = Dataset(
     "county_submission", "工作报送台账", "市局台账", "county × milestone",
     columns=(*_places(township=None), Column("报送事项", "enum", required=True, enum=MILESTONES),
-             Column("完成日期", "date"), Column("备注", "text")),
+             Column("完成日期", "date"), Column("备注", "text", max_length=FREE_TEXT_LENGTH)),
     natural_key=("所属区县", "报送事项"),
 )
 
@@ -235,7 +257,8 @@ EXTREME_INCIDENT = Dataset(
     columns=(Column("事件编号", "text", required=True), *_places(township_required=False),
              Column("发生日期", "date", required=True),
              Column("是否因排查化解不到位引发", "enum", required=True, enum=YES_NO),
-             Column("是否刑释解矫人员帮教期内", "enum", enum=YES_NO), Column("简要情况", "text")),
+             Column("是否刑释解矫人员帮教期内", "enum", enum=YES_NO),
+             Column("简要情况", "text", max_length=FREE_TEXT_LENGTH)),
     natural_key=("事件编号",),
 )
 
@@ -267,4 +290,6 @@ RULES = {
     "row_count_collapse": "行数较上次同类文件骤降(表级警示)",
     "duplicate_key": "按最新版本规则去重后主键仍重复",
     "implausible_date": "日期不在合理范围内",
+    "out_of_range": "数值超出该列可存储的范围",
+    "too_long": "文本超过该列最大长度",
 }

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.contract import DATASETS, Column, Dataset
+from etl.contract import DATASETS, MONEY_DIGITS, MONEY_SCALE, Column, Dataset
 
-SCALAR_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "money": "DECIMAL(14,2)", "date": "DATE",
-                "datetime": "TIMESTAMP", "month": "DATE"}
+# An amount is DECIMAL with the contract's digits: the normaliser quarantines what it cannot hold (contract.MONEY_LIMIT),
+# so an insert never overflows. Counts land as BIGINT and fit the staging INTEGER the same way (contract.INT_RANGE).
+SCALAR_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "money": f"DECIMAL({MONEY_DIGITS},{MONEY_SCALE})",
+                "date": "DATE", "datetime": "TIMESTAMP", "month": "DATE"}
 FILE_COLUMNS = [("_run_id", "VARCHAR"), ("_file_seq", "INTEGER"), ("_row", "INTEGER")]
 
 

@@ -1,8 +1,10 @@
 """Type every cell of a raw export with polars: dates, numbers, enums, places, dispute types, PII.
 
 A value that cannot be read as its type becomes an issue (file row, column, rule, masked
-value); it is never guessed. Rules that compare a typed value with the contract (required,
-enum sets, ranges, column pairs) are left to the Great Expectations suites in expectations/.
+value); it is never guessed. So does a value the warehouse's column cannot hold (a cell longer
+than its column accepts, a number beyond the column's capacity): the row is quarantined, the
+night goes on. Rules that compare a typed value with the contract (required, enum sets,
+ranges, plausible dates, column pairs) are left to the Great Expectations suites in expectations/.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from functools import cache
 import polars as pl
 
 from etl import places, reference
-from etl.contract import Column, Dataset
+from etl.contract import INT_RANGE, MONEY_LIMIT, Column, Dataset, max_length
 from etl.pii import mask_id, mask_name, mask_phone
 from etl.read import FULLWIDTH, ROW, RawTable
 
@@ -25,6 +27,7 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 EXCEL_EPOCH = pl.date(1899, 12, 30)
 LIST_SEPARATORS = r"[、,;；/]+"
+PREVIEW = 20  # characters of an over-long cell shown in quarantine
 
 
 @dataclass
@@ -45,13 +48,22 @@ def _compact(e: pl.Expr) -> pl.Expr:
     return _blank(_fold(e).str.replace_all(r"\s+", ""))
 
 
-def _number(e: pl.Expr, decimals: bool) -> tuple[pl.Expr, pl.Expr]:
+def _number(e: pl.Expr, decimals: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(value, written as a number, fits the column): a number the column cannot hold is null, never cut down.
+
+    Digits are ASCII after folding: the regex's \\d would also take Arabic or Devanagari digits, which no cast reads.
+    """
     t = _fold(e).str.replace_all(r"[,\s元]", "")
     if decimals:
-        ok = t.str.contains(r"^[+-]?\d+(\.\d+)?$")
-        return pl.when(ok).then(t.cast(pl.Float64, strict=False).round(2)), ok
-    ok = t.str.contains(r"^[+-]?\d+(\.0+)?$")
-    return pl.when(ok).then(t.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)), ok
+        ok = t.str.contains(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+        value = t.cast(pl.Float64, strict=False).round(2)   # rounded first: 999999999999.995 becomes 1e12
+        fits = value.abs() < MONEY_LIMIT                      # inf too
+    else:
+        ok = t.str.contains(r"^[+-]?[0-9]+(\.0+)?$")
+        value = t.str.replace(r"\.0+$", "").str.replace(r"^\+", "").cast(pl.Int64, strict=False)
+        fits = value.is_between(*INT_RANGE)                   # null beyond Int64: out of range as well
+    fits = ok & fits.fill_null(False)
+    return pl.when(fits).then(value), ok, fits
 
 
 def _datetime(e: pl.Expr) -> pl.Expr:
@@ -125,6 +137,16 @@ class _Normaliser:
         self.key = hmac_key
         self.out: dict[str, pl.Series] = {ROW: self.raw[ROW]}
         self.issues: list[pl.DataFrame] = []
+        self.too_long()
+
+    def too_long(self) -> None:
+        """A cell longer than its column accepts is quarantined and then read as empty: no other rule reports it
+        again, and neither the warehouse nor the quarantine table holds a pasted document."""
+        long = {c.name: pl.col(c.name).str.len_chars() > max_length(c) for c in self.ds.columns}
+        found = self.raw.select(cond.any().alias(name) for name, cond in long.items()).row(0, named=True)
+        for c in (c for c in self.ds.columns if found[c.name]):   # one pass over the file; a column each only if hit
+            self.flag(c, pl.when(long[c.name]).then(pl.lit("too_long")), _preview(pl.col(c.name), c.pii))
+            self.raw = self.raw.with_columns(pl.when(~long[c.name]).then(pl.col(c.name)).alias(c.name))
 
     def flag(self, column: Column, rule: pl.Expr, shown: pl.Expr | None = None) -> None:
         shown = pl.col(column.name) if shown is None else shown
@@ -148,8 +170,9 @@ class _Normaliser:
         elif c.place:
             return  # resolved together, county first, in places()
         elif c.type in ("int", "money"):
-            value, ok = _number(raw, decimals=c.type == "money")
-            self.flag(c, pl.when(present & ~ok).then(pl.lit("number_format")))
+            value, ok, fits = _number(raw, decimals=c.type == "money")
+            self.flag(c, pl.when(present & ~ok).then(pl.lit("number_format"))
+                      .when(present & ~fits).then(pl.lit("out_of_range")))
             self.out[c.name] = self.series(value)
         elif c.type in ("date", "datetime"):
             value = _datetime(raw)
@@ -238,6 +261,13 @@ class _Normaliser:
         issues = pl.concat([i.cast(ISSUE_SCHEMA) for i in self.issues], how="vertical") if self.issues else \
             pl.DataFrame(schema=ISSUE_SCHEMA)
         return Normalised(frame, issues.sort(ROW))
+
+
+def _preview(e: pl.Expr, pii: bool) -> pl.Expr:
+    """An over-long cell as quarantine shows it: its start and its length; nothing of a personal-data column, and no
+    run of digits that could be part of an identity or phone number."""
+    head = pl.lit("") if pii else e.str.slice(0, PREVIEW).str.replace_all(r"[0-9]{6,}", "******")
+    return pl.format("{}…(共{}字)", head, e.str.len_chars())
 
 
 def _mask_names(text: str | None) -> str | None:

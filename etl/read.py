@@ -19,6 +19,10 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv"}
 MAX_TITLE_ROWS = 3
 TOTAL_WORDS = {"合计", "总计"}
 ROW = "_row"  # 1-based row number in the file, as a person sees it in Excel
+# The csv module refuses a field over 131,072 characters ("field larger than field limit"), which would refuse the
+# whole file for one pasted document in one cell. Every field is read whatever its length; the normaliser then
+# quarantines a cell longer than its column accepts (too_long), and the rest of the file loads.
+CSV_FIELD_LIMIT = 2**31 - 1   # the most a C long holds on every platform
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space, mapped to their ASCII forms.
 FULLWIDTH = {chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "}
@@ -83,6 +87,8 @@ def decode_csv(data: bytes) -> tuple[str, str]:
 
 def _csv_rows(data: bytes) -> tuple[list[list[str | None]], str]:
     text, encoding = decode_csv(data)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     rows = [[cell if cell != "" else None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     return rows, encoding
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from etl.contract import DATASETS, Dataset, plausible_dates, run_date
+from etl.contract import DATASETS, INT_RANGE, MONEY_LIMIT, Dataset, max_length, plausible_dates, run_date
 from etl.normalise import normalise
 from etl.read import read_file
 from etl.validate import validate
@@ -38,8 +38,14 @@ def _cases() -> list[tuple[str, str, str, dict]]:
     out = []
     for ds in DATASETS.values():
         for c in ds.columns:
+            # a cell longer than its column accepts, in every column: quarantined however the column is typed
+            out.append((ds.key, c.name, "too_long", {c.name: "长" * (max_length(c) + 1)}))
             if c.type in ("date", "datetime", "month"):
                 out.extend((ds.key, c.name, "implausible_date", {c.name: v}) for v in _implausible(ds, c))
+            if c.type == "int":
+                out.append((ds.key, c.name, "out_of_range", {c.name: str(INT_RANGE[1] + 1)}))
+            if c.type == "money":
+                out.append((ds.key, c.name, "out_of_range", {c.name: str(MONEY_LIMIT)}))
             if c.required:
                 out.append((ds.key, c.name, "required", {c.name: ""}))
             if c.type == "enum":
