@@ -4,6 +4,7 @@ Every cell is read as text (a 合计 may stand in a numeric column); typing happ
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -23,6 +24,7 @@ ROW = "_row"  # 1-based row number in the file, as a person sees it in Excel
 # whole file for one pasted document in one cell. Every field is read whatever its length; the normaliser then
 # quarantines a cell longer than its column accepts (too_long), and the rest of the file loads.
 CSV_FIELD_LIMIT = 2**31 - 1   # the most a C long holds on every platform
+ENCODINGS_TRIED = "UTF-8、UTF-8 BOM、UTF-16 BOM、GB18030"
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space, mapped to their ASCII forms.
 FULLWIDTH = {chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "}
@@ -46,7 +48,7 @@ class FileRefused(Exception):
 class RawTable:
     dataset: Dataset
     frame: pl.DataFrame          # contract columns present in the file (all text) plus _row
-    encoding: str                # xlsx | xls | utf-8-sig | utf-8 | gb18030
+    encoding: str                # xlsx | xls | utf-8-sig | utf-16-le | utf-16-be | utf-8 | gb18030
     sheet: str | None
     extra_columns: list[str]     # header cells the contract does not name (ignored)
 
@@ -69,12 +71,22 @@ def dataset_from_name(file_name: str) -> Dataset | None:
     return max(matches, key=lambda d: len(d.prefix)) if matches else None
 
 
+# UTF-16 text (Excel's "Unicode text" export) starts with a byte-order mark, which names its byte order. UTF-32's
+# marks begin like UTF-16's: they are not taken for UTF-16 (no export system writes UTF-32; it is refused below).
+UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"))
+
+
 def decode_csv(data: bytes) -> tuple[str, str]:
-    """utf-8-sig → utf-8 → gb18030, in that order (polars reads UTF-8 only)."""
+    """utf-16 (by its byte-order mark) → utf-8-sig → utf-8 → gb18030, in that order (polars reads UTF-8 only)."""
+    for bom, codec, label in UTF16_BOMS:
+        if data.startswith(bom) and not data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return _decode(data[len(bom):], codec, label, len(bom)), codec
     if b"\x00" in data[:65536]:
-        raise FileRefused("文件含有二进制内容,不是CSV文本文件")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        # NUL bytes in a file without a UTF-16 mark: UTF-16 without one, UTF-32 or a binary file, never an export
+        raise FileRefused(f"文件含有二进制内容(NUL 字节),不是CSV文本文件(已尝试的编码:{ENCODINGS_TRIED});"
+                          "UTF-16 文本须带字节顺序标记(BOM)")
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode(data[len(codecs.BOM_UTF8):], "utf-8", "UTF-8 BOM", len(codecs.BOM_UTF8)), "utf-8-sig"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -82,7 +94,17 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"无法识别文件编码(已尝试 UTF-8、GB18030):{exc.reason}") from exc
+        raise FileRefused(f"无法识别文件编码(已尝试 {ENCODINGS_TRIED}):第 {exc.start + 1} 字节起"
+                          f"按 GB18030 也无法解码") from exc
+
+
+def _decode(data: bytes, codec: str, label: str, offset: int) -> str:
+    """Text after a byte-order mark: the mark names the encoding, so a byte that does not decode refuses the file."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"文件以 {label} 标记开头,但第 {exc.start + offset + 1} 字节起无法按 {label} 解码"
+                          f"(已尝试的编码:{ENCODINGS_TRIED})") from exc
 
 
 def _csv_rows(data: bytes) -> tuple[list[list[str | None]], str]:
@@ -128,6 +150,16 @@ def _find_header(rows: list[list[str | None]], candidates: list[Dataset]) -> tup
     return best[1], best[2]
 
 
+def _column_letter(pos: int) -> str:
+    """A 0-based column position as Excel names it: 0 → A, 26 → AA."""
+    letters = ""
+    pos += 1
+    while pos:
+        pos, rest = divmod(pos - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _is_total(row: list[str | None]) -> bool:
     return any(c is not None and header_key(c) in TOTAL_WORDS for c in row)
 
@@ -163,7 +195,11 @@ def _read(path: Path, data: bytes, by_name: Dataset | None) -> RawTable:
     extras: list[str] = []
     for pos, cell in enumerate(rows[header_at]):
         name = index.get(header_key(cell))
-        if name and name not in positions:
+        if name and name in positions:
+            # two columns claim the same contract column (所属区县 and 所属区县 ): which holds the data is a guess
+            raise FileRefused(f"表头中“{name}”出现了两次(第 {_column_letter(positions[name])} 列和第 "
+                              f"{_column_letter(pos)} 列,表头第 {header_at + 1} 行),无法确定用哪一列", dataset.key)
+        if name:
             positions[name] = pos
         elif cell is not None:
             extras.append(str(cell))

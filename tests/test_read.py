@@ -98,3 +98,52 @@ def test_a_refused_file_still_names_its_dataset(tmp_path, name, content, dataset
     with pytest.raises(FileRefused) as refused:
         read_file(path)
     assert refused.value.dataset == dataset
+
+
+# --- encodings and headers that must not be guessed -----------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding,name", [("utf-16", "utf-16-le"), ("utf-16-be", "utf-16-be")])
+def test_utf16_with_a_byte_order_mark_is_read_as_text(tmp_path, encoding, name):
+    path = tmp_path / "人民调解统计月报.csv"
+    text = "\r\n".join(",".join(r) for r in [REPORT_HEADER, *REPORT_ROWS])
+    # Python's utf-16 writes a little-endian mark; a big-endian file gets its mark written by hand
+    path.write_bytes(text.encode("utf-16") if encoding == "utf-16" else "\ufeff".encode("utf-16-be") +
+                     text.encode("utf-16-be"))
+    raw = read_file(path)
+    assert raw.encoding == name and raw.rows_read == 2
+    assert raw.frame["所属区县"].to_list() == ["昌图县", "开原市"]
+
+
+ENCODINGS_NAMED = "UTF-8、UTF-8 BOM、UTF-16 BOM、GB18030"
+
+
+@pytest.mark.parametrize("content,reason", [
+    ("所属区县,统计月份\n昌图县,".encode() + b"\xff\xfe\xfd\n", "无法识别文件编码"),  # neither UTF-8 nor GB18030
+    ("所属区县\n".encode("utf-16-le"), "二进制内容"),                                 # UTF-16 without its mark
+    (b"\xff\xfe\x00\x00" + "所属区县\n".encode("utf-32-le"), "二进制内容"),           # UTF-32: not taken for UTF-16
+    (b"\xff\xfe" + "所属区县".encode("utf-16-le") + b"\x00\xd8", "UTF-16 LE"),       # a broken surrogate after the mark
+    (b"\xef\xbb\xbf" + "所属区县,".encode() + b"\xff\n", "UTF-8 BOM"),
+])
+def test_undecodable_bytes_are_refused_naming_the_encodings_tried(tmp_path, content, reason):
+    path = tmp_path / "人民调解统计月报.csv"
+    path.write_bytes(content)
+    with pytest.raises(FileRefused, match=reason) as refused:
+        read_file(path)
+    assert ENCODINGS_NAMED in str(refused.value)
+
+
+@pytest.mark.parametrize("second", ["所属区县 ", "所属\n区县", "所属区县　"])
+def test_a_contract_column_named_twice_is_refused_naming_it(tmp_path, second):
+    header = [*REPORT_HEADER, second]
+    rows = [header, [*REPORT_ROWS[0], "开原市"]]
+    for path in (write_csv(tmp_path / "人民调解统计月报.csv", rows),
+                 write_xlsx(tmp_path / "人民调解统计月报.xlsx", {"Sheet1": [["标题"], *rows]})):
+        with pytest.raises(FileRefused, match="“所属区县”出现了两次") as refused:
+            read_file(path)
+        assert "第 A 列和第 F 列" in str(refused.value) and refused.value.dataset == "monthly_case_report"
+
+
+def test_an_extra_column_named_twice_is_still_ignored(tmp_path):
+    raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv",
+                              [[*REPORT_HEADER, "备注", "备注"], [*REPORT_ROWS[0], "a", "b"]]))
+    assert raw.extra_columns == ["备注", "备注"] and raw.rows_read == 1
