@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import io
 import json
 import os
@@ -84,12 +85,17 @@ def _bomb(tmp_path: Path, decompressed_mb: int, declared: int | None = None) -> 
         body = small.read(info)
         c = zlib.compressobj(9, zlib.DEFLATED, -15)
         members.append((info.filename, c.compress(body) + c.flush(), zlib.crc32(body), len(body)))
-    row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>'
-    piece = row * (1024 * 1024 // len(row))
-    data, crc = _deflate_repeated(piece, decompressed_mb * 1024 * 1024 // len(piece))
-    size = len(piece) * (decompressed_mb * 1024 * 1024 // len(piece))
+    data, crc, size = _bomb_sheet(decompressed_mb)
     members.append(("xl/worksheets/sheet1.xml", data, crc, size if declared is None else declared))
     return _zip(members)
+
+
+@functools.cache
+def _bomb_sheet(decompressed_mb: int) -> tuple[bytes, int, int]:
+    row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>'
+    piece = row * (1024 * 1024 // len(row))
+    times = decompressed_mb * 1024 * 1024 // len(piece)
+    return *_deflate_repeated(piece, times), len(piece) * times
 
 
 BOMB_PROBE = """
