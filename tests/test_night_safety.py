@@ -98,21 +98,27 @@ def _bomb_sheet(decompressed_mb: int) -> tuple[bytes, int, int]:
     return *_deflate_repeated(piece, times), len(piece) * times
 
 
+# Peak memory is this process's own high-water mark (VmHWM): getrusage's ru_maxrss also carries the RSS of the
+# parent it was forked from (Linux keeps it across exec), which under xdist is a whole test worker.
 BOMB_PROBE = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 import duckdb
 import etl.load as load
+
+def hwm_mb():
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 def never(*args, **kwargs):
     raise AssertionError("read_file was called on the bomb")
 
 load.read_file = never
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+baseline = hwm_mb()
 received = load.receive(Path(sys.argv[1]), Path(sys.argv[2]))
 reports = load.land(duckdb.connect(), received, "r", b"k" * 32)
 print(json.dumps({"files": {r.file: [r.status, r.reason] for r in reports},
-                  "baseline_mb": baseline / 1024, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "baseline_mb": baseline, "peak_mb": hwm_mb()}))
 """
 
 

@@ -164,7 +164,8 @@ def _idle_points(path: Path) -> pl.DataFrame:
 
 
 def _quarantine(path: Path) -> pl.DataFrame:
-    return quality.quarantine(quality.QuarantineFilter(), path)
+    """The quarantine rows the page's download reads: bounded like the page (quality.DOWNLOAD_LIMIT)."""
+    return quality.quarantine(quality.QuarantineFilter(), path, 0, quality.DOWNLOAD_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,9 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
         Download("csv", lambda p: to_csv_bytes(risks.late_reports(*_context(p), p)), ("逾期天数",)),
     ("pages/verification.py", "下载超期未核查任务(CSV)", "to_csv_bytes(overdue)"):
         Download("csv", lambda p: to_csv_bytes(verification.overdue(*_context(p), p)), ("超期天数",)),
-    ("pages/quality.py", "下载 Excel(XLSX)", "lambda: to_xlsx_bytes(table, '铁岭市矛盾纠纷数据隔离明细', subtitle)"):
+    ("pages/quality.py", "下载 Excel(XLSX)", "lambda: to_xlsx_bytes(_download_rows(), '铁岭市矛盾纠纷数据隔离明细', subtitle)"):
         Download("xlsx", lambda p: to_xlsx_bytes(_quarantine(p), "铁岭市矛盾纠纷数据隔离明细", "全部隔离数据")),
-    ("pages/quality.py", "下载 CSV", "lambda: to_csv_bytes(table)"):
+    ("pages/quality.py", "下载 CSV", "lambda: to_csv_bytes(_download_rows())"):
         Download("csv", lambda p: to_csv_bytes(_quarantine(p)), ("行号",)),
 }
 
