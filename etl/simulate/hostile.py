@@ -39,11 +39,11 @@ class Expected:
     rows_loaded: int = 0           # loaded: valid rows that must land
 
 
-def _rows(prefix: str, n: int, **changes: str) -> list[list[str]]:
+def case_rows(prefix: str, n: int, **changes: str) -> list[list[str]]:
     return [[{**VALID, "案件编号": f"{prefix}{i:03d}", **changes}[h] for h in HEADER] for i in range(n)]
 
 
-def _csv(rows: list[list[str]], header: list[str] = HEADER) -> str:
+def csv_text(rows: list[list[str]], header: list[str] = HEADER) -> str:
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\r\n").writerows([header, *rows])
     return buf.getvalue()
@@ -72,10 +72,10 @@ def write_corpus(inbox: Path) -> list[Expected]:
         out.append(expected)
 
     # a good file, the night's yardstick
-    put("人民调解案件_正常.csv", _csv(_rows("OK", 5)), Expected("人民调解案件_正常.csv", "正常文件", "loaded", rows_loaded=5))
+    put("人民调解案件_正常.csv", csv_text(case_rows("OK", 5)), Expected("人民调解案件_正常.csv", "正常文件", "loaded", rows_loaded=5))
     # UTF-16 with a BOM (Excel's "Unicode" export): read, not called binary
     (inbox / "人民调解案件_utf16.csv").write_bytes("\ufeff".encode("utf-16-le") +
-                                                 _csv(_rows("U16", 3)).encode("utf-16-le"))
+                                                 csv_text(case_rows("U16", 3)).encode("utf-16-le"))
     out.append(Expected("人民调解案件_utf16.csv", "UTF-16 编码", "loaded", rows_loaded=3))
     put("人民调解案件_乱码.csv", b"\xe6\xa1\x88\xff\x80\xff\xfe\xfd\r\n",
         Expected("人民调解案件_乱码.csv", "无法识别的编码", "refused", "无法识别文件编码"))
@@ -91,29 +91,29 @@ def write_corpus(inbox: Path) -> list[Expected]:
     put("人民调解案件_截断.xlsx", good.getvalue()[: len(good.getvalue()) // 2],
         Expected("人民调解案件_截断.xlsx", "截断的表格", "refused", "Excel"))
     put("人民调解案件_空.csv", b"", Expected("人民调解案件_空.csv", "空文件", "refused", "空"))
-    put("人民调解案件_重复列.csv", _csv(_rows("DUP", 2), HEADER[:-1] + ["所属区县 "]),
+    put("人民调解案件_重复列.csv", csv_text(case_rows("DUP", 2), HEADER[:-1] + ["所属区县 "]),
         Expected("人民调解案件_重复列.csv", "同名列", "refused", "出现了两次"))
     put("数据导出(1).csv", "编号,名称,数量\r\n1,某某,3\r\n",
         Expected("数据导出(1).csv", "无法识别的数据集", "refused", "表头"))
-    put("人民调解案件_错表.csv", _csv(_rows("BAD", 30, 调解结果="未知", 化解层级="不知道")),
+    put("人民调解案件_错表.csv", csv_text(case_rows("BAD", 30, 调解结果="未知", 化解层级="不知道")),
         Expected("人民调解案件_错表.csv", "多数行不合规", "refused", "多数行不合规"))
     # files with a few bad rows: those rows quarantined under their rule, the rest loaded
-    put("人民调解案件_超长.csv", _csv(_rows("LONG", 3) + _rows("LONGX", 1, 调解组织名称="调" * 200_000)),
+    put("人民调解案件_超长.csv", csv_text(case_rows("LONG", 3) + case_rows("LONGX", 1, 调解组织名称="调" * 200_000)),
         Expected("人民调解案件_超长.csv", "超长单元格(20 万字)", "loaded", quarantined=(("调解组织名称", "too_long"),),
                  rows_loaded=3))
-    put("人民调解案件_日期.csv", _csv(_rows("DATE", 3) + _rows("Y2099", 1, 录入时间="2099-01-01 10:00:00")
-                                     + _rows("Y1900", 1, 调解日期="1900-01-01")),
+    put("人民调解案件_日期.csv", csv_text(case_rows("DATE", 3) + case_rows("Y2099", 1, 录入时间="2099-01-01 10:00:00")
+                                     + case_rows("Y1900", 1, 调解日期="1900-01-01")),
         Expected("人民调解案件_日期.csv", "1900 年、2099 年的日期", "loaded",
                  quarantined=(("录入时间", "implausible_date"), ("调解日期", "implausible_date")), rows_loaded=3))
-    put("人民调解案件_巨额.csv", _csv(_rows("NUM", 3) + _rows("BIGA", 1, **{"涉及金额(元)": "1000000000000"})
-                                     + _rows("BIGN", 1, 涉及人数=str(2 ** 31))),
+    put("人民调解案件_巨额.csv", csv_text(case_rows("NUM", 3) + case_rows("BIGA", 1, **{"涉及金额(元)": "1000000000000"})
+                                     + case_rows("BIGN", 1, 涉及人数=str(2 ** 31))),
         Expected("人民调解案件_巨额.csv", "超出范围的金额与人数", "loaded",
                  quarantined=(("涉及金额(元)", "out_of_range"), ("涉及人数", "out_of_range")), rows_loaded=3))
     # files that are not exports at all
-    put(".隐藏文件.csv", _csv(_rows("HID", 1)), Expected(".隐藏文件.csv", "隐藏文件", "skipped", "隐藏"))
+    put(".隐藏文件.csv", csv_text(case_rows("HID", 1)), Expected(".隐藏文件.csv", "隐藏文件", "skipped", "隐藏"))
     put("~$人民调解案件.xlsx", b"\x00", Expected("~$人民调解案件.xlsx", "Office 临时文件", "skipped", "临时文件"))
     outside = inbox.parent / f"{inbox.name}_链接目标.csv"
-    outside.write_bytes(_csv(_rows("LNK", 1)).encode("utf-8-sig"))
+    outside.write_bytes(csv_text(case_rows("LNK", 1)).encode("utf-8-sig"))
     link = inbox / "人民调解案件_链接.csv"
     if link.is_symlink() or link.exists():
         link.unlink()
