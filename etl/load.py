@@ -31,6 +31,7 @@ import polars as pl
 from etl import landing
 from etl.contract import RULES
 from etl.normalise import normalise
+from etl.pii import mask_numbers, mask_numbers_in
 from etl.read import ROW, FileRefused, read_file
 from etl.validate import validate
 
@@ -393,15 +394,19 @@ class _Loader:
                 raw = read_file(path, r.data)
                 report.dataset, report.encoding, sheet = raw.dataset.key, raw.encoding, raw.sheet
                 extras = "、".join(raw.extra_columns) or None
-                self._load(raw, report, path.name, sha)
+                self._load(raw, report, mask_numbers_in(path.name), sha)
                 report.status = "loaded"
                 self.loaded_shas[sha] = raw.dataset.key
             except FileRefused as exc:
                 report.status, report.reason, report.dataset = "refused", str(exc), exc.dataset or report.dataset
                 report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+        # A file's name, a sheet's name, its extra header cells and a refusal's reason (which may quote the file) are
+        # written from the file: numbers in them are masked like any text, in the warehouse and in the run's report.
+        report.file, report.reason = mask_numbers_in(report.file), mask_numbers_in(report.reason)
+        sheet, extras = mask_numbers_in(sheet), mask_numbers_in(extras)
         self.con.execute(
             "INSERT INTO meta.load_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.run_id, self.seq, path.name, sha, r.size,
+            [self.run_id, self.seq, report.file, sha, r.size,
              datetime.fromtimestamp(r.modified, timezone.utc).replace(tzinfo=None), report.dataset,
              report.encoding, sheet, report.status, report.reason, report.rows_read, report.rows_loaded,
              report.rows_quarantined, extras, str(r.archived) if r.archived else None])
@@ -429,18 +434,21 @@ class _Loader:
         county_col = next((c.name for c in raw.dataset.columns if c.place == "county"), None)
         county = (norm.frame.select(ROW, pl.col(county_col + "_code").alias("county_code")) if county_col
                   else norm.frame.select(ROW, pl.lit(None, pl.String).alias("county_code")))
+        # every stored value and detail through the same mask, whatever the rule that found it (normalise's issues are
+        # masked already; the suites' come from the masked frame): nothing a rule quotes is stored in clear
         quarantine = issues.join(county, on=ROW, how="left").select(
             pl.lit(self.run_id).alias("run_id"), pl.lit(self.seq).alias("file_seq"),
             pl.lit(file_name).alias("file_name"), pl.lit(sha).alias("sha256"), pl.lit(key).alias("dataset"),
             pl.col(ROW).alias("row_number"), pl.col("column").alias("column_name"), "rule",
-            pl.col("rule").replace_strict(RULES, default=None).alias("rule_text"), "value", "county_code", "detail")
+            pl.col("rule").replace_strict(RULES, default=None).alias("rule_text"), mask_numbers(pl.col("value")),
+            "county_code", mask_numbers(pl.col("detail")))
         self.con.register("incoming", quarantine.to_arrow())
         self.con.execute("INSERT INTO meta.quarantine BY NAME SELECT * FROM incoming")
         self.con.unregister("incoming")
 
         results = checked.results.select(pl.lit(self.run_id).alias("run_id"), pl.lit(self.seq).alias("file_seq"),
-                                         pl.lit(key).alias("dataset"), pl.all().exclude("column"),
-                                         pl.col("column").alias("column_name"))
+                                         pl.lit(key).alias("dataset"), pl.all().exclude("column", "sample"),
+                                         mask_numbers(pl.col("sample")), pl.col("column").alias("column_name"))
         self.con.register("incoming", results.to_arrow())
         self.con.execute("INSERT INTO meta.expectation_result BY NAME SELECT * FROM incoming")
         self.con.unregister("incoming")

@@ -5,6 +5,9 @@ value); it is never guessed. So does a value the warehouse's column cannot hold 
 than its column accepts, a number beyond the column's capacity): the row is quarantined, the
 night goes on. Rules that compare a typed value with the contract (required, enum sets,
 ranges, plausible dates, column pairs) are left to the Great Expectations suites in expectations/.
+
+Personal data: identity numbers are hashed, names masked, phones dropped; every other text column, and every value
+shown in quarantine, has the identity and mobile numbers it may hold masked (etl/pii.py mask_numbers).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import polars as pl
 
 from etl import places, reference
 from etl.contract import INT_RANGE, MONEY_LIMIT, Column, Dataset, max_length
-from etl.pii import mask_id, mask_name, mask_phone
+from etl.pii import mask_id, mask_id_list, mask_name, mask_numbers, mask_phone
 from etl.read import FULLWIDTH, ROW, RawTable
 
 # detail: what a person needs beyond the value, e.g. the places an ambiguous name could be
@@ -28,6 +31,7 @@ ID_CHECK = "10X98765432"
 EXCEL_EPOCH = pl.date(1899, 12, 30)
 LIST_SEPARATORS = r"[、,;；/]+"
 PREVIEW = 20  # characters of an over-long cell shown in quarantine
+HASH_SUFFIX = "_hmac"  # output columns holding keyed hashes of identity numbers
 
 
 @dataclass
@@ -192,10 +196,10 @@ class _Normaliser:
             self.out[c.name + "_code"] = codes
         elif c.type == "id18":
             t = _id_clean(raw)
-            self.flag(c, pl.when(present).then(_id_rule(t)), raw.map_elements(mask_id, return_dtype=pl.String))
+            self.flag(c, pl.when(present).then(_id_rule(t)), mask_id(raw))
             valid = self.series(pl.when(present & _id_rule(t).is_null()).then(t))
-            self.out[c.name + "_hmac"] = valid.replace_strict(_hmac_map(valid, self.key), default=None,
-                                                              return_dtype=pl.String)
+            self.out[c.name + HASH_SUFFIX] = valid.replace_strict(_hmac_map(valid, self.key), default=None,
+                                                                  return_dtype=pl.String)
             self.out[c.name + "_sex"] = self.series(
                 pl.when(valid.is_not_null()).then(
                     pl.when(t.str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1).then(pl.lit("男"))
@@ -210,8 +214,7 @@ class _Normaliser:
         elif c.type == "phone":
             t = _fold(raw).str.replace_all(r"[\s-]", "")
             ok = t.str.contains(r"^(1\d{10}|0\d{9,11}|\d{7,8})$")
-            self.flag(c, pl.when(present & ~ok).then(pl.lit("phone_format")),
-                      raw.map_elements(mask_phone, return_dtype=pl.String))
+            self.flag(c, pl.when(present & ~ok).then(pl.lit("phone_format")), mask_phone(raw))
             # phones are dropped: nothing goes to the output
         else:  # pragma: no cover - the contract names no other type
             raise ValueError(f"unknown column type {c.type}")
@@ -224,13 +227,13 @@ class _Normaliser:
         bad = items.filter(pl.col("rule").is_not_null()).group_by(ROW, maintain_order=True).agg(pl.col("rule").first())
         self.issues.append(self.raw.join(bad, on=ROW, how="inner").select(
             ROW, pl.lit(c.name).alias("column"), "rule",
-            pl.col(c.name).map_elements(mask_id_list, return_dtype=pl.String).alias("value"),
+            mask_id_list(pl.col(c.name)).alias("value"),
             pl.lit(None, pl.String).alias("detail")))
         mapping = _hmac_map(items["id"], self.key)
         hashed = (items.with_columns(pl.col("id").replace_strict(mapping, default=None, return_dtype=pl.String))
                   .group_by(ROW, maintain_order=True).agg(pl.col("id").drop_nulls()))
-        self.out[c.name + "_hmac"] = self.raw.select(ROW).join(hashed, on=ROW, how="left",
-                                                               maintain_order="left")["id"]
+        self.out[c.name + HASH_SUFFIX] = self.raw.select(ROW).join(hashed, on=ROW, how="left",
+                                                                   maintain_order="left")["id"]
 
     def places(self) -> None:
         parent: pl.Series | None = None
@@ -258,8 +261,15 @@ class _Normaliser:
             self.column(c)
         self.places()
         frame = pl.DataFrame(self.out)
+        # Any text may hold an identity or mobile number (a note, a name, a value shifted into the wrong column): every
+        # text column is masked before it is validated or stored, except the keyed hashes: a hash is hex and may hold
+        # 15 or 18 decimal digits in a row between two letters, which the mask would take for an identity number.
+        frame = frame.with_columns(mask_numbers(pl.col(name)) for name, dtype in frame.schema.items()
+                                   if dtype == pl.String and not name.endswith(HASH_SUFFIX))
         issues = pl.concat([i.cast(ISSUE_SCHEMA) for i in self.issues], how="vertical") if self.issues else \
             pl.DataFrame(schema=ISSUE_SCHEMA)
+        # the value shown in quarantine, whatever its column and rule: the same mask as the stored text
+        issues = issues.with_columns(mask_numbers(pl.col("value")), mask_numbers(pl.col("detail")))
         return Normalised(frame, issues.sort(ROW))
 
 
@@ -274,10 +284,6 @@ def _mask_names(text: str | None) -> str | None:
     if text is None:
         return None
     return "、".join(mask_name(n) for n in text.replace(",", "、").replace(",", "、").split("、") if n.strip())
-
-
-def mask_id_list(text: str | None) -> str | None:
-    return None if text is None else "、".join(mask_id(v) for v in text.split("、"))
 
 
 def normalise(raw: RawTable, hmac_key: bytes) -> Normalised:

@@ -103,15 +103,39 @@ def _clear_names(inbox) -> set[str]:
     return names
 
 
-# Bounded by anything but a hex digit: a run of digits inside an HMAC (pure hex) is not a number.
-ID_PATTERN = re.compile(r"(^|[^0-9a-fA-F])(\d{17}[\dXx]|\d{6}\s\d{8}\s\d{3}[\dXx])([^0-9a-fA-F]|$)")
-PHONE_PATTERN = re.compile(r"(^|[^0-9a-fA-F])1[3-9]\d{9}([^0-9a-fA-F]|$)")
+# Bounded by anything but a hex digit: a run of digits inside an HMAC (pure hex) is not a number. Digits may be grouped
+# by spaces or dashes anywhere (110105 19491231 002X, 110105-1949-1231-002x, 139 1234 5678); a mobile may follow +86.
+SEP = r"[\s\-－–—]{0,3}"
+ID_PATTERN = re.compile(rf"(^|[^0-9a-fA-F])\d(?:{SEP}\d){{14}}(?:(?:{SEP}\d){{2}}{SEP}[\dXx])?([^0-9a-fA-F]|$)")
+PHONE_PATTERN = re.compile(rf"(^|[^0-9a-fA-F])(?:(?:\+|00)?86{SEP})?1{SEP}[3-9](?:{SEP}\d){{9}}([^0-9a-fA-F]|$)")
+SEPARATORS = r"[\s\-－–—]"
+
+
+def test_personal_data_is_planted_where_clerks_write_it(messy_inbox):
+    """The messy exports carry identity and mobile numbers in free text, names and shifted columns: in valid rows
+    (they load) and in bad rows (they are quarantined)."""
+    inbox, manifest = messy_inbox
+    planted = manifest["personal_data"]
+    assert {(p["dataset"], p["column"]) for p in planted if p["rule"] is None} >= {
+        ("extreme_incident", "简要情况"), ("county_submission", "备注"), ("mediation_org", "组织名称"),
+        ("inmate_verification", "监狱名称"), ("mediation_case", "调解组织名称")}
+    assert {p["rule"] for p in planted if p["rule"]} >= {"enum", "unknown_place"}
+    numbers = [n for p in planted for n in p["numbers"]]
+    assert {len(n) for n in numbers} == {11, 15, 18} and any(n.endswith("X") for n in numbers)
+    texts = [p["text"] for p in planted]
+    assert any(" " in t for t in texts) and any("-" in t for t in texts) and any("+86" in t for t in texts)
+    bad = {(r["file"], r["row"], r["column"], r["rule"]) for r in manifest["bad_rows"]}
+    assert all(((p["file"], p["row"], p["column"], p["rule"]) in bad) == bool(p["rule"]) for p in planted)
+    for p in planted:   # as written in the file
+        raw = read_file(inbox / p["file"]).frame
+        assert raw.filter(pl.col("_row") == p["row"])[p["column"]].to_list() == [p["text"]], p
 
 
 def test_no_personal_data_in_clear_anywhere(messy_inbox, messy_warehouse):
-    inbox, _ = messy_inbox
+    inbox, manifest = messy_inbox
     names = _clear_names(inbox)
     assert len(names) > 1000
+    planted = [n for p in manifest["personal_data"] for n in p["numbers"]]
     con = duckdb.connect(str(messy_warehouse), read_only=True)
     try:
         columns = con.execute("""SELECT schema_name, table_name, column_name FROM duckdb_columns()
@@ -126,6 +150,20 @@ def test_no_personal_data_in_clear_anywhere(messy_inbox, messy_warehouse):
             assert not values.str.contains(ID_PATTERN.pattern).any(), where
             assert not values.str.contains(PHONE_PATTERN.pattern).any(), where
             assert not values.is_in(list(names)).any(), where
+            # the planted numbers in any form: separators dropped, x upper-cased
+            assert not values.str.replace_all(SEPARATORS, "").str.to_uppercase().str.contains_any(planted).any(), where
+        # what was planted arrived, masked: in the landed row of a valid one, in the quarantined value of a bad one
+        for p in manifest["personal_data"]:
+            if p["rule"] is None:
+                (stored,), = con.execute(
+                    f"""SELECT "{p['column']}" FROM landing.{p['dataset']} JOIN meta.load_file f
+                        ON f.file_seq = _file_seq AND f.run_id = _run_id WHERE f.file_name = ? AND _row = ?""",
+                    [p["file"], p["row"]]).fetchall()
+            else:
+                (stored,), = con.execute("""SELECT value FROM meta.quarantine
+                                            WHERE file_name = ? AND row_number = ? AND column_name = ?""",
+                                         [p["file"], p["row"], p["column"]]).fetchall()
+            assert all(m in stored for m in p["masked"]), (p, stored)
     finally:
         con.close()
     assert scanned > 100
@@ -154,7 +192,11 @@ def _csv(tmp_path):
 
 
 def test_the_scan_patterns_would_catch_personal_data():
-    assert ID_PATTERN.search("11010519491231002X") and ID_PATTERN.search("当事人:110105 19491231 002x")
-    assert PHONE_PATTERN.search("电话13912345678") and not PHONE_PATTERN.search("139****5678")
+    for text in ("11010519491231002X", "当事人:110105 19491231 002x", "110105-19491231-002x", "110105 1949 1231 002X",
+                 "110105491231002", "身份证 110105-491231-002"):
+        assert ID_PATTERN.search(text), text
+    for text in ("电话13912345678", "139 1234 5678", "139-1234-5678", "+86 139 1234 5678", "8613912345678"):
+        assert PHONE_PATTERN.search(text), text
+    assert not PHONE_PATTERN.search("139****5678") and not PHONE_PATTERN.search("139********")
     assert not ID_PATTERN.search("110105************")
     assert not ID_PATTERN.search("ab11010519491231002123ef")  # digits inside a hash

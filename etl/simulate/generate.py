@@ -13,7 +13,7 @@ from pathlib import Path
 from etl.contract import DATASETS
 from etl.simulate import registers
 from etl.simulate.cases import Case, as_of, simulate_cases, update_time
-from etl.simulate.messy import bad_files, plant_bad_rows, variations
+from etl.simulate.messy import bad_files, plant_bad_rows, plant_personal_data, variations
 from etl.simulate.world import PROFILES, World, build_world
 from etl.simulate.writers import Export, FileStyle, write
 
@@ -194,6 +194,8 @@ def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0, messy: bool = 
         mess_rng = random.Random(seed + 2)
         planted["variations"] = variations(exports, mess_rng)
         planted["bad_rows"] = plant_bad_rows(exports, mess_rng)
+        planted["personal_data"], bad = plant_personal_data(exports, mess_rng, planted["bad_rows"])
+        planted["bad_rows"] += bad
     files, written = [], []
     for export in exports:
         written.append(write(export, out_dir, write_rng))

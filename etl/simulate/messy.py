@@ -1,7 +1,10 @@
-"""--messy: every tolerated variation of the contract at least once, planted bad rows and bad files.
+"""--messy: every tolerated variation of the contract at least once, planted bad rows and bad files, and identity and
+mobile numbers planted where clerks write them (free text, names, shifted columns).
 
 Each planted bad row breaks exactly one rule; the manifest says where (file, row as a person
 sees it in Excel, column, rule) so a test can check the ETL reports exactly that and no more.
+The manifest's personal_data lists every planted number (digits, masked form, file, row, column):
+a test checks that none is stored in clear and each arrived masked.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from etl.read import FULLWIDTH
+from etl.simulate.world import with_check
 from etl.simulate.writers import Export, data_row_number
 
 TO_FULLWIDTH = {v: k for k, v in FULLWIDTH.items() if v.isdigit()}
@@ -188,6 +192,132 @@ def plant_bad_rows(exports: list[Export], rng: random.Random) -> list[dict]:
                             "column": column, "rule": rule})
             break
     return planted
+
+
+# --- personal data where clerks write it -----------------------------------------------------------------------------
+# Identity and mobile numbers typed into free text, into names, or shifted into the wrong column. Where the contract
+# takes any text the row is valid: it loads, and the numbers must be masked in the warehouse. Where the column wants
+# something else the row is bad under that column's rule: the number must be masked in the quarantine's value.
+
+REGIONS = ("211202", "211204", "211221", "211223", "211224", "211281", "211282")
+
+
+def _id18(rng: random.Random, check_x: bool = False) -> str:
+    while True:
+        body = f"{rng.choice(REGIONS)}{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" \
+               f"{rng.randint(0, 999):03d}"
+        number = with_check(body)
+        if number.endswith("X") or not check_x:
+            return number
+
+
+def _id15(rng: random.Random) -> str:
+    return f"{rng.choice(REGIONS)}{rng.randint(50, 98)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" \
+           f"{rng.randint(0, 999):03d}"
+
+
+def _mobile(rng: random.Random) -> str:
+    return f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}"
+
+
+def _masked(number: str) -> str:
+    """What the warehouse may show of a planted number (etl/pii.py's masks)."""
+    return number[:3] + "*" * 8 if len(number) == 11 else number[:6] + "*" * 12
+
+
+def _spaced_id(i: str) -> str:
+    return f"{i[:6]} {i[6:14]} {i[14:]}"
+
+
+def _dashed_id(i: str) -> str:
+    return f"{i[:6]}-{i[6:14]}-{i[14:].lower()}"
+
+
+def _dashed_mobile(m: str) -> str:
+    return f"{m[:3]}-{m[3:7]}-{m[7:]}"
+
+
+def _incident(old, rng):
+    i, m = _id18(rng), _mobile(rng)
+    return f"{old};当事人身份证号 {_spaced_id(i)},联系电话 {_dashed_mobile(m)}", [i, m]
+
+
+def _submission_note(old, rng):
+    m, i = _mobile(rng), _id15(rng)
+    return f"{old + ',' if old else ''}联系人手机+86 {m[:3]} {m[3:7]} {m[7:]},经办人身份证{i}", [m, i]
+
+
+def _org_name(old, rng):
+    m = _mobile(rng)
+    return f"{old}(负责人电话{m})", [m]
+
+
+def _prison(old, rng):
+    i = _id18(rng, check_x=True)
+    return f"{old}(管教民警{_dashed_id(i)})", [i]
+
+
+def _shifted_id(old, rng):
+    i = _id18(rng)
+    return i, [i]
+
+
+def _shifted_mobile(old, rng):
+    m = _mobile(rng)
+    return m, [m]
+
+
+def _shifted_spaced_id(old, rng):
+    i = _id18(rng)
+    return _spaced_id(i), [i]
+
+
+def _shifted_dashed_mobile(old, rng):
+    m = _mobile(rng)
+    return _dashed_mobile(m), [m]
+
+
+# (file start, column, rule of the row or None for a valid row, change): change(old cell, rng) gives the new cell and
+# the numbers it holds (digits only)
+PERSONAL = (
+    ("个人极端案事件_2023.", "简要情况", None, _incident),
+    ("工作报送台账", "备注", None, _submission_note),
+    ("调解组织_2023年度", "组织名称", None, _org_name),
+    ("服刑人员信息核查_2023H2", "监狱名称", None, _prison),
+    ("人民调解案件_2023Q3", "调解组织名称", None, _shifted_id),           # shifted columns, into free text
+    ("刑满释放人员", "罪名类别", None, _shifted_mobile),
+    ("人民调解案件_2023Q2", "调解组织类型", "enum", _shifted_spaced_id),   # the same into columns that take no text
+    ("人民调解案件_2023Q4", "所属村(社区)", "unknown_place", _shifted_dashed_mobile),
+)
+
+
+def plant_personal_data(exports: list[Export], rng: random.Random,
+                        bad_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Plant PERSONAL in rows no planted bad row uses and no exported duplicate repeats; returns (every plant with the
+    numbers it holds and their masked forms, the bad rows among them as plant_bad_rows lists them)."""
+    taken = {(r["file"], r["row"]) for r in bad_rows}
+    planted, bad = [], []
+    for start, column, rule, change in PERSONAL:
+        export = _find(exports, start)
+        candidates = list(range(len(export.rows)))
+        rng.shuffle(candidates)
+        for i in candidates:
+            row = export.rows[i]
+            number = data_row_number(export, i)
+            if (export.name, number) in taken or any(row == other for j, other in enumerate(export.rows) if j != i):
+                continue
+            text, numbers = change(row.get(column), rng)
+            export.rows[i] = {**row, column: text}
+            taken.add((export.name, number))
+            where = {"file": export.name, "dataset": export.dataset, "row": number, "column": column}
+            planted.append({**where, "rule": rule, "text": text, "numbers": numbers,
+                            "masked": [_masked(n) for n in numbers]})
+            if rule:
+                bad.append({**where, "rule": rule})
+            break
+        else:
+            raise ValueError(f"{export.name}: no row to plant personal data in {column}")
+    return planted, bad
 
 
 def bad_files(exports: list[Export]) -> tuple[list[tuple[str, bytes]], list[dict]]:
