@@ -20,12 +20,13 @@ UNKNOWN_COUNTY = "未识别区县"
 EMPTY_VALUE = "(空)"  # a required cell left empty has no value to show
 STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件", "skipped": "跳过"}
 ENCODING_TEXT = {"utf-8-sig": "UTF-8(带BOM)", "utf-8": "UTF-8", "gb18030": "GB18030",
+                 "utf-16-le": "UTF-16(带BOM)", "utf-16-be": "UTF-16 BE(带BOM)",
                  "xlsx": "Excel(xlsx)", "xls": "Excel(xls)"}
 EXPECTATION_TEXT = {
     "expect_column_values_to_not_be_null": "不能为空",
     "expect_column_values_to_be_null": "应当为空",
     "expect_column_values_to_be_in_set": "取值在允许范围内",
-    "expect_column_values_to_be_between": "数值在上下限之间",
+    "expect_column_values_to_be_between": "数值或日期在上下限之间",
     "expect_column_pair_values_a_to_be_greater_than_b": "两列先后(大小)关系",
     "expect_column_values_to_be_unique": "取值不重复",
     "expect_compound_columns_to_be_unique": "多列组合不重复",
