@@ -10,8 +10,12 @@ WAREHOUSE ?= $(DATA)/warehouse/warehouse.duckdb
 # targets (demo, etl: the demo data in data/) set.
 DEMO_KEY := demo-only-key-not-for-production
 DEMO_ENV := PII_HMAC_KEY=$${PII_HMAC_KEY:-$(DEMO_KEY)} ETL_ALLOW_DEMO_KEY=1
+# The dashboard signs its login cookie with DASHBOARD_COOKIE_SECRET; the demo makes a random one once, owner-only,
+# beside the warehouse (a deployment keeps its own in an environment file: deploy/systemd).
+COOKIE_SECRET := $(dir $(WAREHOUSE)).cookie-secret
+APP_ENV = WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) DASHBOARD_COOKIE_SECRET=$${DASHBOARD_COOKIE_SECRET:-$$(cat $(COOKIE_SECRET))}
 
-.PHONY: demo test setup setup-test etl app clean
+.PHONY: demo test setup setup-test etl app accounts clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +33,19 @@ setup-test: $(VENV)/.installed-test
 demo: setup
 	@if [ -z "$$(ls -A $(INBOX) 2>/dev/null)" ]; then $(PY) -m etl.simulate --out $(INBOX) --messy; fi
 	$(DEMO_ENV) $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
-	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
+	@$(MAKE) --no-print-directory accounts
+	$(APP_ENV) $(PY) -m streamlit run app.py
+
+# the demo's accounts, one per role (the 县区用户 for 昌图县), their passwords printed once; and the cookie secret
+accounts: setup
+	@[ -s $(COOKIE_SECRET) ] || (umask 077; mkdir -p $(dir $(COOKIE_SECRET)); head -c 32 /dev/urandom | base64 > $(COOKIE_SECRET))
+	@WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m dashboard.accounts demo
 
 etl: setup
 	$(DEMO_ENV) $(PY) -m etl run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 
-app: setup
-	WAREHOUSE_PATH=$(abspath $(WAREHOUSE)) $(PY) -m streamlit run app.py
+app: setup accounts
+	$(APP_ENV) $(PY) -m streamlit run app.py
 
 # Headless Chromium comes from Debian's package (never `playwright install`).
 test: setup-test

@@ -1,6 +1,8 @@
 """铁岭市矛盾纠纷预防化解专项行动 dashboard: `streamlit run app.py` (the README's `make demo` does it)."""
 from pathlib import Path
 
+from dashboard import access
 from dashboard.frame import main
 
+access.in_app()   # in this process, code that runs as nobody (no login) is refused, never run as the system
 main(Path(__file__).resolve().parent / "pages")

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from dashboard import db, metrics, queries
+from dashboard import access, auth, db, metrics, queries
 from dashboard.definitions import definitions
 from dashboard.filters import DIMENSIONS, Filters, campaign_months, month_label
 from warehouse.rubric import RubricError, rubric_in_force, rubric_path
@@ -27,19 +27,24 @@ PAGES = [  # file in pages/, title, icon, url path
     ("ranking.py", "考评排名", ":material/leaderboard:", "ranking"),
     ("quality.py", "数据质量", ":material/fact_check:", "quality"),
 ]
+ADMIN_PAGES = [  # only for roles with the permission (the pages' functions check it again)
+    ("accounts.py", "账号管理", ":material/manage_accounts:", "accounts", "accounts"),
+    ("audit.py", "审计日志", ":material/history:", "audit", "audit"),
+]
 BEIJING = timedelta(hours=8)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(module: str, name: str, version: str, rubric: str, *args: Any) -> Any:
-    """Query results keyed on the warehouse version and the rubric in force: a new publish, or an edited rubric,
-    shows without a restart."""
+def _cached(module: str, name: str, version: str, rubric: str, who: str, *args: Any) -> Any:
+    """Query results keyed on the warehouse version, the rubric in force and the user's scope and role (`who`): a
+    new publish, or an edited rubric, shows without a restart, and no user is served another scope's result."""
     return getattr(importlib.import_module(module), name)(*args)
 
 
 def data(fn: Callable, *args: Any) -> Any:
-    """Call a plain query function (dashboard.queries, dashboard.quality, …) through the cache."""
-    return _cached(fn.__module__, fn.__name__, db.version(), rubric_in_force().label, *args)
+    """Call a plain query function (dashboard.queries, dashboard.quality, …) through the cache, as the logged-in
+    user (the function's queries are scoped to that user's county in dashboard.db)."""
+    return _cached(fn.__module__, fn.__name__, db.version(), rubric_in_force().label, access.current().key, *args)
 
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -52,7 +57,7 @@ def filters() -> Filters:
     page file on its own, without app.py, because pages/ sits beside app.py. The page then
     hands over to app.py, which routes back to it with the link's query parameters.
     """
-    if "filters" not in st.session_state:
+    if "filters" not in st.session_state or "auth_token" not in st.session_state:
         page_file = Path(sys._getframe(1).f_globals.get("__file__", "")).name
         st.session_state["return_to"] = (page_file, st.query_params.to_dict())
         st.switch_page("app.py")
@@ -93,8 +98,10 @@ def _sidebar_filters() -> Filters:
     state = st.session_state
     if "f_counties" not in state:  # first run of this session: start from the URL
         known = {k: set(opts[k]) for k in ("townships", "dispute_types", "org_types")}
-        initial = Filters.from_params(st.query_params.to_dict(), set(opts["counties"]), known, opts["township_county"])
-        state.update(f_counties=list(initial.counties), f_townships=list(initial.townships),
+        params = _refuse_other_counties(st.query_params.to_dict())
+        initial = Filters.from_params(params, set(opts["counties"]), known, opts["township_county"])
+        own = access.current().county
+        state.update(f_counties=[own] if own else list(initial.counties), f_townships=list(initial.townships),
                      f_types=list(initial.dispute_types), f_orgs=list(initial.org_types),
                      f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"), f_asof=initial.asof,
                      f_rejected=initial.rejected)
@@ -130,6 +137,60 @@ def _sidebar_filters() -> Filters:
     if current != wanted:
         st.query_params.from_dict(wanted)
     return chosen
+
+
+def _refuse_other_counties(params: dict[str, str]) -> dict[str, str]:
+    """A link naming a county outside the user's scope is refused with a message and logged, not silently shown
+    as the own county (the data would be scoped anyway: dashboard.db)."""
+    principal = access.current()
+    if principal.county is None or "county" not in params:
+        return params
+    asked = [c for c in params["county"].split(",") if c]
+    other = [c for c in asked if c != principal.county]
+    if other:
+        auth.store().audit(principal, "refused", _page_path(), {"原因": "链接指定了其他区县", "区县": other},
+                           auth.client())
+        st.error(f"您的账号只能查看本区县的数据,链接中的区县 {'、'.join(other)} 已拒绝(已记录)。", icon=":material/block:")
+        params = {k: v for k, v in params.items() if k != "county"}
+    return params
+
+
+def _page_path() -> str:
+    return st.session_state.get("page_path", "")
+
+
+def _audit_view(principal: access.Principal, page: Any) -> None:
+    """A page view with its filters, once per page and filter combination in a row (not on every widget rerun)."""
+    params = st.query_params.to_dict()
+    view = (page.url_path or "overview", tuple(sorted(params.items())))
+    if st.session_state.get("audit_last_view") != view:
+        st.session_state["audit_last_view"] = view
+        auth.store().audit(principal, "page_view", page.title, params or None, auth.client())
+
+
+def download_button(label: str, data: Any, *, where: Any = st, file_name: str, mime: str,
+                    rows: int | Callable[[], int] | None = None, key: str | None = None, **options: Any) -> None:
+    """st.download_button that records the download in the audit trail: user, file, filters, row count.
+
+    `data` is bytes, or a function making them when the button is pressed (deferred: it then runs on a server
+    thread, so it runs as the user who drew the button — dashboard.access fails closed for code run as nobody).
+    `rows` is the number of rows, or a function counting them after `data` ran."""
+    principal = access.current()
+    page, params, address = _page_path(), st.query_params.to_dict(), auth.client()
+
+    def record() -> None:
+        count = rows() if callable(rows) else rows
+        auth.store().audit(principal, "download", page, {"文件": file_name, "筛选": params, "行数": count}, address)
+
+    if callable(data):
+        def make() -> bytes:
+            with access.acting_as(principal):
+                made = data()
+                record()
+            return made
+        where.download_button(label, make, file_name=file_name, mime=mime, key=key, on_click="ignore", **options)
+    else:
+        where.download_button(label, data, file_name=file_name, mime=mime, key=key, on_click=record, **options)
 
 
 def url_widget(url_key: str, widget_key: str, parse: Callable[[str], Any]) -> bool:
@@ -191,19 +252,40 @@ def _rubric_or_stop() -> None:
         st.stop()
 
 
+def _pages(pages_dir: Path, principal: access.Principal | None) -> list[tuple[str, Any]]:
+    listed = PAGES + [p[:4] for p in ADMIN_PAGES if principal is not None and principal.may(p[4])]
+    return [(file, st.Page(str(Path(pages_dir) / file), title=title, icon=icon, url_path=url, default=i == 0))
+            for i, (file, title, icon, url) in enumerate(listed)]
+
+
 def main(pages_dir: Path) -> None:
     st.set_page_config(page_title="铁岭市矛盾纠纷预防化解专项行动", page_icon="⚖️", layout="wide")
-    pages = [st.Page(str(Path(pages_dir) / file), title=title, icon=icon, url_path=url, default=i == 0)
-             for i, (file, title, icon, url) in enumerate(PAGES)]
-    page = st.navigation(pages)
+    access.set_current(None)   # nobody, until this run's login is known (queries fail closed in the app)
+    try:
+        auth.cookie_secret()
+    except auth.SecretMissing as missing:
+        st.error(str(missing))
+        st.stop()
+    principal = auth.current_user()
+    listed = _pages(pages_dir, principal)
+    pages = [p for _, p in listed]
+    # before login every page is registered but hidden, so a link to /quality?county=… shows the login form and,
+    # once logged in, that page with its filters
+    page = st.navigation(pages, position="sidebar" if principal else "hidden")
     if "return_to" in st.session_state:  # a direct link handed over by the page (see filters())
         page_file, params = st.session_state.pop("return_to")
-        target = next((p for p, (file, *_) in zip(pages, PAGES) if file == page_file), None)
+        target = next((p for file, p in listed if file == page_file), None)
         if target is not None:
             st.switch_page(target, query_params=params)
+    if principal is None:
+        auth.login_form()
+        st.stop()
+    access.set_current(principal)
+    st.session_state["page_path"] = page.url_path or "overview"
     _rubric_or_stop()
     year = rubric_in_force().campaign_start.year  # the campaign's year is the rubric's
     st.sidebar.markdown(f"**铁岭市司法局**  \n矛盾纠纷预防化解专项行动({year})")
+    auth.sidebar(principal, _county_name(principal))
     try:
         db.version()
     except db.WarehouseMissing as missing:
@@ -214,6 +296,19 @@ def main(pages_dir: Path) -> None:
     rejected = st.session_state.pop("f_rejected", ())
     if rejected:  # a shared link with values that name nothing: say so rather than show something else silently
         st.warning("链接中的以下筛选条件无法识别,已忽略:" + "、".join(rejected), icon=":material/link_off:")
+    _audit_view(principal, page)
     _freshness()
     _definitions()
-    page.run()
+    try:
+        page.run()
+    except access.Forbidden as refused:   # a function the role may not call (its check, not a hidden widget)
+        st.warning(str(refused), icon=":material/lock:")
+
+
+def _county_name(principal: access.Principal) -> str | None:
+    if principal.county is None:
+        return None
+    try:
+        return dict(data(queries.counties).iter_rows()).get(principal.county, principal.county)
+    except db.WarehouseMissing:
+        return principal.county

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import disputes as d
 from dashboard import metrics, queries
 from dashboard.definitions import indicator_definitions
-from dashboard.frame import data, filters
+from dashboard.frame import data, download_button, filters
 
 f = filters()
 day = data(metrics.as_of, f)
@@ -181,8 +181,8 @@ else:
     title = f"{subject} · {place} · {scope_choice} · 受理期间 {f.period_label()}"
     left, right, _ = st.columns([1, 1, 3])
     # the files are built only when clicked (deferred), so the page stays fast with a large list
-    left.download_button("下载全部(CSV)", lambda: d.case_list_csv(f, day, scope_choice, county, township, org),
-                         file_name=f"{name}.csv", mime="text/csv", key="disputes_csv", on_click="ignore")
-    right.download_button("下载全部(Excel)", lambda: d.case_list_xlsx(f, day, scope_choice, county, township, org, title),
-                          file_name=f"{name}.xlsx", key="disputes_xlsx", on_click="ignore",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_button("下载全部(CSV)", lambda: d.case_list_csv(f, day, scope_choice, county, township, org),
+                    where=left, rows=total, file_name=f"{name}.csv", mime="text/csv", key="disputes_csv")
+    download_button("下载全部(Excel)", lambda: d.case_list_xlsx(f, day, scope_choice, county, township, org, title),
+                    where=right, rows=total, file_name=f"{name}.xlsx", key="disputes_xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

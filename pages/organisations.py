@@ -5,7 +5,7 @@ from dashboard import metrics
 from dashboard import organisations as org
 from dashboard.definitions import indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, not_applied_note
 from dashboard.filters import month_label
 from warehouse.rubric import rubric_in_force
 
@@ -41,8 +41,8 @@ else:
         else:
             st.dataframe(idle, hide_index=True, height=280, column_config={
                 "专职调解员": st.column_config.TextColumn("专职调解员", help="该点是否登记有专兼职为“专职”的调解员")})
-            st.download_button("下载 CSV", to_csv_bytes(idle), file_name=f"未达标评理说事点_{last:%Y%m}.csv",
-                               mime="text/csv")
+            download_button("下载 CSV", to_csv_bytes(idle), file_name=f"未达标评理说事点_{last:%Y%m}.csv",
+                            mime="text/csv", rows=idle.height)
     if not by_point:
         st.caption(f"所选范围内评理说事点超过 {POINT_ROWS} 个,热力图按乡镇(街道)汇总为达标点占比;"
                    "在侧栏选择乡镇(街道)可查看每个评理说事点。")

@@ -5,7 +5,7 @@ from dashboard import charts, metrics, queries, ranking
 from dashboard import overview as ov
 from dashboard.definitions import definitions, indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
-from dashboard.frame import data, filters, to_url, url_widget
+from dashboard.frame import data, download_button, filters, to_url, url_widget
 from warehouse.rubric import rubric_in_force
 
 f = filters()
@@ -134,8 +134,10 @@ else:
     })
     name = f"铁岭市人民调解案件录入率_{f.start:%Y%m}-{f.end:%Y%m}"
     d1, d2, _ = st.columns([1, 1, 4])
-    d1.download_button("下载 Excel(XLSX)", to_xlsx_bytes(table, "铁岭市人民调解案件录入率",
-                                                      f"{f.period_label()} · 截至 {as_of:%Y-%m-%d}",
-                                                      percent_columns=("录入率", "目标")),
-                       file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("下载 CSV", to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv")
+    download_button("下载 Excel(XLSX)", to_xlsx_bytes(table, "铁岭市人民调解案件录入率",
+                                                   f"{f.period_label()} · 截至 {as_of:%Y-%m-%d}",
+                                                   percent_columns=("录入率", "目标")),
+                    where=d1, rows=table.height, file_name=f"{name}.xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_button("下载 CSV", to_csv_bytes(table), where=d2, rows=table.height, file_name=f"{name}.csv",
+                    mime="text/csv")

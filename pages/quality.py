@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import quality, queries
 from dashboard.definitions import definitions
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
-from dashboard.frame import data, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, not_applied_note
 
 f = filters()
 DEFINITIONS = definitions()
@@ -154,11 +154,12 @@ else:
     st.caption(f"下载包含前 {limit:,} 条问题(共 {counts['issues']:,} 条);请用上方的文件、数据集、规则或侧栏区县缩小范围后分批下载。"
                if counts["issues"] > limit else f"下载包含符合条件的全部 {counts['issues']:,} 条问题(每次下载最多 {limit:,} 条)。")
     d1, d2, _ = st.columns([1, 1, 4])
-    d1.download_button("下载 Excel(XLSX)", lambda: to_xlsx_bytes(_download_rows(), "铁岭市矛盾纠纷数据隔离明细", subtitle),
-                       file_name=f"{name}.xlsx", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("下载 CSV", lambda: to_csv_bytes(_download_rows()), file_name=f"{name}.csv", mime="text/csv",
-                       on_click="ignore")
+    shipped = min(counts["issues"], limit)
+    download_button("下载 Excel(XLSX)", lambda: to_xlsx_bytes(_download_rows(), "铁岭市矛盾纠纷数据隔离明细", subtitle),
+                    where=d1, rows=shipped, file_name=f"{name}.xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_button("下载 CSV", lambda: to_csv_bytes(_download_rows()), where=d2, rows=shipped,
+                    file_name=f"{name}.csv", mime="text/csv")
 
 st.subheader("案件版本历史", help="同一案件编号在各次导出中的每个版本:来源文件、行号、录入时间、调解结果和变化的字段;"
              "指标只用最新版本(录入时间最晚,其次文件较晚、行号较后)。")

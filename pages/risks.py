@@ -5,7 +5,7 @@ from dashboard import metrics
 from dashboard import risks as r
 from dashboard.definitions import pct
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, not_applied_note
 
 f = filters()
 day = data(metrics.as_of, f)
@@ -75,5 +75,5 @@ else:
         "报送日期": st.column_config.TextColumn(help="未报:截至日期仍未收到该月报"),
         "逾期天数": st.column_config.NumberColumn("逾期天数(天)", format="%d", help=DEF_LATE),
     })
-    st.download_button("下载逾期或未报的月报(CSV)", to_csv_bytes(late),
-                       file_name=f"逾期或未报的风险隐患排查月报_截至{day:%Y%m%d}.csv", mime="text/csv")
+    download_button("下载逾期或未报的月报(CSV)", to_csv_bytes(late), rows=late.height,
+                    file_name=f"逾期或未报的风险隐患排查月报_截至{day:%Y%m%d}.csv", mime="text/csv")

@@ -6,7 +6,7 @@ from dashboard import verification as v
 from dashboard.definitions import deduction_definitions, indicator_definitions
 from dashboard.definitions import pct as target_text
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, not_applied_note
 
 f = filters()
 day = data(metrics.as_of, f)
@@ -63,8 +63,8 @@ else:
         "下发日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "超期天数": st.column_config.NumberColumn("超期天数(天)", format="%d", help=DEF_OVERDUE),
     })
-    st.download_button("下载超期未核查任务(CSV)", to_csv_bytes(overdue),
-                       file_name=f"超期未核查任务_截至{day:%Y%m%d}.csv", mime="text/csv")
+    download_button("下载超期未核查任务(CSV)", to_csv_bytes(overdue), rows=overdue.height,
+                    file_name=f"超期未核查任务_截至{day:%Y%m%d}.csv", mime="text/csv")
 
 st.subheader("刑满释放人员衔接与帮教", help="释放日期在所选期间内(且不晚于截至日期)的刑满释放人员:衔接方式、安置情况、"
              f"帮教情况按人员最新一次导出的状态统计;重点帮教对象应“必接必送”(目标 {target_text(t_handover)})。")

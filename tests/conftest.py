@@ -24,6 +24,27 @@ SHARED_FIXTURE_GROUPS = {"test_browser.py": 2, "test_contract_rules.py": 1, "tes
                          "test_rubric_in_force.py": 1, "test_score_export.py": 1, "test_simulate.py": 1}
 
 
+TEST_PASSWORD = "Test-password-1"
+TEST_COUNTY = "211224"   # 昌图县, the county of the test 县区用户
+TEST_COOKIE_SECRET = "test-cookie-secret-of-the-test-suite-only-32+"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_accounts(tmp_path_factory) -> Path:
+    """One account per role (test-admin, test-leader, test-analyst, test-county for 昌图县), password TEST_PASSWORD,
+    in a store of this test process; the app and the AppTest entry script (tests/app_entry.py) find it through
+    ACCOUNTS_PATH, and sign cookies with a test secret."""
+    from dashboard.accounts import Store
+
+    path = tmp_path_factory.mktemp("accounts") / "accounts.sqlite"
+    os.environ["ACCOUNTS_PATH"] = str(path)
+    os.environ["DASHBOARD_COOKIE_SECRET"] = TEST_COOKIE_SECRET
+    store = Store(path)
+    for role in ("admin", "leader", "analyst", "county"):
+        store.add(f"test-{role}", role, TEST_PASSWORD, TEST_COUNTY if role == "county" else None)
+    return path
+
+
 def pytest_collection_modifyitems(items) -> None:
     seen: dict[str, int] = {}
     for item in items:
