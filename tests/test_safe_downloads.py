@@ -168,6 +168,23 @@ def _quarantine(path: Path) -> pl.DataFrame:
     return quality.quarantine(quality.QuarantineFilter(), path, 0, quality.DOWNLOAD_LIMIT)
 
 
+def _audit_trail(path: Path) -> bytes:
+    """审计日志's download, from an account store of its own (not the warehouse) whose trail holds the payloads as
+    user names, page names, details and client addresses."""
+    import os
+    import tempfile
+    from unittest import mock
+
+    from dashboard import admin
+    from dashboard.access import Principal
+
+    with tempfile.TemporaryDirectory() as folder, \
+            mock.patch.dict(os.environ, {"ACCOUNTS_PATH": f"{folder}/accounts.sqlite"}):
+        for p in PAYLOADS:
+            admin.store().audit(Principal(p, "analyst"), "page_view", p, {"筛选": p}, p)
+        return admin.audit_csv(admin.AuditFilter(), who=Principal("admin", "admin"))
+
+
 @dataclass(frozen=True)
 class Download:
     kind: str                           # csv | xlsx
@@ -203,6 +220,8 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
         Download("xlsx", lambda p: to_xlsx_bytes(_quarantine(p), "铁岭市矛盾纠纷数据隔离明细", "全部隔离数据")),
     ("pages/quality.py", "下载 CSV", "lambda: to_csv_bytes(_download_rows())"):
         Download("csv", lambda p: to_csv_bytes(_quarantine(p)), ("行号",)),
+    ("pages/audit.py", "下载 CSV", "lambda: admin.audit_csv(flt, me)"):
+        Download("csv", _audit_trail),
 }
 
 

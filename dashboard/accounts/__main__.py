@@ -18,9 +18,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from dashboard.access import ROLES, Principal
 from dashboard.accounts.store import BEIJING, EVENTS, AccountError, Store
+from dashboard.admin import COUNTIES   # code → name of the seven counties
 
-COUNTIES = {"211202": "银州区", "211204": "清河区", "211221": "铁岭县", "211223": "西丰县", "211224": "昌图县",
-            "211281": "调兵山市", "211282": "开原市"}
 CLI = Principal("命令行", "admin")   # who made a change through this CLI, as the audit trail shows it
 DEMO = {"admin": ("demo-admin", None), "leader": ("demo-leader", None), "analyst": ("demo-analyst", None),
         "county": ("demo-changtu", "211224")}

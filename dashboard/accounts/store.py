@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import sqlite3
@@ -218,6 +219,8 @@ class Store:
         with self._write() as con:
             if self._account(con, username):
                 raise AccountError(f"账号 {username} 已存在。")
+            if email and con.execute("SELECT 1 FROM users WHERE lower(email) = lower(?)", (email,)).fetchone():
+                raise AccountError(f"电子邮箱 {email} 已用于另一个账号。")   # one account per e-mail (by_email)
             con.execute("INSERT INTO users (username, role, county_code, email, password_hash, created_at, updated_at)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (username, role, county, email, hash_password(password) if password else None, stamp, stamp))
@@ -294,7 +297,7 @@ class Store:
             stored, disabled, failures, locked_until = row
             account = self._account(con, username)
             if locked_until and _time(locked_until) > t:
-                minutes = max(1, int((_time(locked_until) - t).total_seconds() // 60) + 1)
+                minutes = max(1, math.ceil((_time(locked_until) - t).total_seconds() / 60))   # 15:00 left: 15, not 16
                 self._audit(con, account.principal, "login_failed", detail={"原因": "账号已锁定"}, client=client)
                 return LoginResult(None, message=f"连续 {cfg.max_failures} 次密码错误,账号已锁定,请 {minutes} 分钟后再试"
                                                  "或联系管理员。")
