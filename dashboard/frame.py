@@ -169,14 +169,16 @@ def _audit_view(principal: access.Principal, page: Any) -> None:
 
 
 def download_button(label: str, data: Any, *, where: Any = st, file_name: str, mime: str,
-                    rows: int | Callable[[], int] | None = None, key: str | None = None, **options: Any) -> None:
+                    rows: int | Callable[[], int] | None = None, key: str | None = None,
+                    filters: Any = None, **options: Any) -> None:
     """st.download_button that records the download in the audit trail: user, file, filters, row count.
 
     `data` is bytes, or a function making them when the button is pressed (deferred: it then runs on a server
     thread, so it runs as the user who drew the button — dashboard.access fails closed for code run as nobody).
-    `rows` is the number of rows, or a function counting them after `data` ran."""
+    `rows` is the number of rows, or a function counting them after `data` ran; `filters` what the file was cut
+    by when the URL does not say it (a page's own widgets)."""
     principal = access.current()
-    page, params, address = _page_path(), st.query_params.to_dict(), auth.client()
+    page, params, address = _page_path(), filters or st.query_params.to_dict(), auth.client()
 
     def record() -> None:
         count = rows() if callable(rows) else rows

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import access, admin
 from dashboard.access import Forbidden
 from dashboard.accounts import AccountError
-from dashboard.frame import filters
+from dashboard.frame import download_button, filters
 
 filters()  # the shared frame: the login, and a link straight to this page handed to app.py (no filter applies here)
 st.title("审计日志")
@@ -67,5 +67,5 @@ limit = admin.DOWNLOAD_LIMIT
 st.caption(f"下载包含最新的 {limit:,} 条(共 {total:,} 条);请缩小日期、用户或事件范围后分批下载。" if total > limit
            else f"下载包含符合条件的全部 {total:,} 条(每次最多 {limit:,} 条);下载本身也记入审计日志。")
 me = access.current()   # a deferred download runs on a server thread: it is made for, and checked against, this user
-st.download_button("下载 CSV", lambda: admin.audit_csv(flt, me), file_name=f"审计日志_{today:%Y%m%d}.csv",
-                   mime="text/csv", on_click="ignore")
+download_button("下载 CSV", lambda: admin.audit_csv(flt, me), file_name=f"审计日志_{today:%Y%m%d}.csv",
+                mime="text/csv", rows=min(total, limit), filters=flt.label())

@@ -469,7 +469,8 @@ def test_the_audit_trail_filtered_by_beijing_days_users_and_events_and_paged(sto
         admin.AuditFilter(events=("drop_table",))
 
 
-def test_the_audit_download_is_formula_safe_bounded_and_itself_audited(store, clock, monkeypatch):
+def test_the_audit_download_is_formula_safe_and_bounded(store, clock, monkeypatch):
+    # (the download is recorded by the page's button, dashboard.frame.download_button: tests/test_access_pages.py)
     _trail(store, clock)
     with access.acting_as(BOSS):
         data = admin.audit_csv(admin.AuditFilter(users=("nobody",)))   # no such user: the header alone
@@ -480,7 +481,4 @@ def test_the_audit_download_is_formula_safe_bounded_and_itself_audited(store, cl
                            "'-1+1"]
         monkeypatch.setattr(admin, "DOWNLOAD_LIMIT", 3)
         rows = list(csv.reader(io.StringIO(admin.audit_csv().decode("utf-8-sig"))))
-        assert len(rows) == 1 + 3 and rows[1][4] == "下载"       # the newest: the download before this one
-    (last,) = store.audit_rows(limit=1)
-    assert (last["username"], last["event"], last["page"]) == ("boss", "download", "审计日志")
-    assert json.loads(last["detail"]) == {"文件": "审计日志 CSV", "筛选": "全部", "行数": 3}
+        assert len(rows) == 1 + 3

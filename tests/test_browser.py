@@ -129,10 +129,23 @@ def browser(tmp_path_factory, outside_requests):
             accept_downloads=True)
         context.set_default_timeout(RENDER_TIMEOUT)
         context.route("**/*", guard)
+        log_in(context, "test-analyst")
         try:
             yield context
         finally:
             context.close()
+
+
+def log_in(context, user: str) -> None:
+    """The cookie a login of `user` leaves (a session in the test store, signed with the test secret): the pages
+    under test open logged in. The login form itself is driven in test_browser_access.py."""
+    from dashboard.accounts import Store
+    from dashboard.auth import COOKIE, sign
+
+    store = Store()
+    token = store.open_session(user)
+    context.add_cookies([{"name": COOKIE, "value": sign(token, store.session_expiry(token)), "domain": HOST,
+                          "path": "/"}])
 
 
 @pytest.fixture
