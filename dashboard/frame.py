@@ -195,6 +195,16 @@ def download_button(label: str, data: Any, *, where: Any = st, file_name: str, m
         where.download_button(label, data, file_name=file_name, mime=mime, key=key, on_click=record, **options)
 
 
+def may_list(what: str) -> bool:
+    """Whether the user's role sees person-level lists; if not, say so where the list would be. (The list's own
+    function refuses the role too — dashboard.access.require — this only keeps the rest of the page.)"""
+    if access.may("records"):
+        return True
+    st.info(f"{access.current().role_label}账号不查看{what}:个人和案件明细仅对分析员、县区用户和管理员开放。",
+            icon=":material/lock:")
+    return False
+
+
 def url_widget(url_key: str, widget_key: str, parse: Callable[[str], Any]) -> bool:
     """Seed a page's widget from a shared link (?asof=2023-06-30) on its first draw in the session.
 

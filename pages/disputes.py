@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import disputes as d
 from dashboard import metrics, queries
 from dashboard.definitions import indicator_definitions
-from dashboard.frame import data, download_button, filters
+from dashboard.frame import data, download_button, filters, may_list
 
 f = filters()
 day = data(metrics.as_of, f)
@@ -167,7 +167,7 @@ place = "·".join(p for p in (names.get(county or ""), tw_names.get(township or 
 total = data(d.case_count, f, day, scope_choice, county, township, org)
 if not total:
     st.info(f"当前筛选条件下没有案件({place} · {scope_choice})。")
-else:
+elif may_list("案件清单"):
     rows = data(d.case_list, f, day, scope_choice, county, township, org)
     st.markdown(f"**{place} · {scope_choice}**:共 **{total:,} 件**"
                 + (f",页面显示最新受理的 {rows.height:,} 件,完整名单请下载。" if total > rows.height else "。"))

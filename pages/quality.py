@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import quality, queries
 from dashboard.definitions import definitions
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
-from dashboard.frame import data, download_button, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, may_list, not_applied_note
 
 f = filters()
 DEFINITIONS = definitions()
@@ -41,7 +41,8 @@ else:
 st.subheader("文件", help=DEFINITIONS["文件状态"])
 labels = {None: "全部批次"}
 for run_id, started, seen in runs.select("批次编号", "开始时间(北京时间)", "文件数").iter_rows():
-    labels[run_id] = f"{started:%Y-%m-%d %H:%M}(北京时间)· {seen:,} 个文件"
+    # a county user's runs carry no city-wide counts (dashboard.db: the runs' counts are for all counties only)
+    labels[run_id] = f"{started:%Y-%m-%d %H:%M}(北京时间)" + (f"· {seen:,} 个文件" if seen is not None else "")
 run_id = st.selectbox("查看入库批次", options=list(labels), format_func=labels.get, index=1 if len(labels) > 1 else 0,
                       key="q_run", help="只影响本节“文件”和下节“校验结果”;默认为最近一次入库。")
 files = data(quality.files, run_id)
@@ -118,7 +119,7 @@ counts = data(quality.quarantine_count, qf)
 if not counts["issues"]:
     st.info("当前筛选条件下没有隔离数据。" if s["issues"] else "隔离区为空:所有已入库文件的每一行都通过了校验。",
             icon=":material/inbox:")
-else:
+elif may_list("隔离数据的逐行明细"):
     st.markdown(f"符合条件的隔离数据 **{counts['rows']:,} 行**,共 **{counts['issues']:,} 条问题**(一行可违反多条规则)。")
     # one page at a time, cut in SQL: a quarantine of millions of issues never comes into the session whole
     size = quality.PAGE_SIZE
@@ -165,7 +166,7 @@ st.subheader("案件版本历史", help="同一案件编号在各次导出中的
              "指标只用最新版本(录入时间最晚,其次文件较晚、行号较后)。")
 st.caption("同一案件在后续导出中再次出现时(如调解结果更新),每个版本都保留并注明来源文件;指标只采用最新版本。")
 case_id = st.text_input("案件编号", placeholder="输入完整案件编号,如 (2023)辽1224民调字第00012号", key="q_case_id").strip()
-if case_id:
+if case_id and may_list("案件版本历史"):
     history = data(queries.case_history, case_id)
     if history.is_empty():
         st.info(f"未找到案件编号“{case_id}”。")

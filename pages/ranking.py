@@ -4,9 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import metrics, ranking
+from dashboard import access, metrics, ranking
 from dashboard.definitions import deduction_definitions, definitions, indicator_definitions, pct
-from dashboard.frame import data, download_button, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, may_list, not_applied_note
 from warehouse import score_export
 
 f = filters()  # the shared frame (sidebar): its as-of date is this page's; the area filters do not apply
@@ -158,7 +158,8 @@ with st.expander("权重模拟", icon=":material/tune:"):
 # ------------------------------------------------------------------ 明细追溯
 st.subheader("明细追溯", help="某区县某项指标或扣分实际计入的每一条记录(分子、分母标记),其合计与排名表中的数值一致。")
 st.caption("选择区县和指标,查看计入分子、分母的每一条记录(案件、核查任务、帮教对象、报送事项等);合计与排名表一致。")
-counties = {c.county_code: c.county for c in card.counties}
+own = access.current().county   # a 县区用户 traces only the own county (drill_down refuses another)
+counties = {c.county_code: c.county for c in card.counties if own in (None, c.county_code)}
 options = ranking.drill_options(card)
 s1, s2 = st.columns(2)
 county_code = s1.selectbox("区县", options=list(counties), format_func=counties.get, key="r_drill_county",
@@ -172,7 +173,7 @@ def _records(frame, key: str) -> None:
         **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm") for c in datetimes}})
 
 
-if county_code and key:
+if county_code and key and may_list("指标的逐条记录"):
     tr = data(ranking.drill_down, county_code, key, as_of)
     county = card.county(county_code)
     if tr.result is not None:

@@ -6,7 +6,7 @@ from dashboard import verification as v
 from dashboard.definitions import deduction_definitions, indicator_definitions
 from dashboard.definitions import pct as target_text
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, download_button, filters, not_applied_note
+from dashboard.frame import data, download_button, filters, may_list, not_applied_note
 
 f = filters()
 day = data(metrics.as_of, f)
@@ -54,8 +54,10 @@ with right:
     st.plotly_chart(v.rates_by_month_chart(data(v.rates_by_month, f, day)), config=cfg)
 
 st.subheader("超期未核查任务", help=DEF_OVERDUE)
-overdue = data(v.overdue, f, day)
-if overdue.is_empty():
+overdue = data(v.overdue, f, day) if may_list("超期未核查任务清单") else None
+if overdue is None:
+    pass
+elif overdue.is_empty():
     st.success("当前筛选条件下没有超期未核查的任务。")
 else:
     st.markdown(f"超期未核查任务共 **{overdue.height:,} 件**,按超期天数从多到少排列,请相关区县、乡镇督促核查。")
@@ -89,8 +91,10 @@ with right:
                                    "各区县刑满释放人员帮教情况(人)"), config=cfg)
 
 st.subheader("脱管/漏管人员", help=DEF_LOST + "姓名已脱敏。")
-lost = data(v.lost_contact, f, day)
-if lost.is_empty():
+lost = data(v.lost_contact, f, day) if may_list("脱管/漏管人员名单") else None
+if lost is None:
+    pass
+elif lost.is_empty():
     st.success("当前筛选条件下没有脱管或漏管人员。")
 else:
     st.dataframe(lost, hide_index=True, key="lost_table", column_config={
