@@ -16,6 +16,7 @@ the warehouse that the rules do not cover stops the dashboard (`ScopeUnknown`) r
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,7 +116,9 @@ def _instance(path: Path) -> duckdb.DuckDBPyConnection:
     key = str(path)
     with _lock:
         if _seen.get(key) != current:
-            con = duckdb.connect(":memory:")
+            # spills go to the system's temporary folder (the service's private /tmp), never the working directory,
+            # which the deployment makes read-only
+            con = duckdb.connect(":memory:", config={"temp_directory": str(Path(tempfile.gettempdir()) / "tieling-duckdb")})
             con.execute(f"ATTACH '{_quote(path)}' AS wh (READ_ONLY)")
             _scoped_catalog(con)
             _instances[key], _seen[key] = con, current
