@@ -16,7 +16,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import metrics
+from dashboard import access, metrics
 from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty, mark_incomplete, month_axis_title, month_labels
 from dashboard.db import query
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
@@ -285,6 +285,7 @@ def case_list(f: Filters, day: date, scope: str = "全部案件", county: str | 
               org: str | None = None, limit: int | None = LIST_ROWS, *, path: Path | None = None) -> pl.DataFrame:
     """The filtered cases accepted by `day`, newest accepted first: masked mediator name only, no identity hashes
     or ids of persons. `limit` caps what the page shows; None gives the whole list for the download."""
+    access.require("records")
     where, params = _where(f, county, township, org, scope, day)
     cap = f"LIMIT {int(limit)}" if limit is not None else ""
     return query(f"""SELECT {_LIST_COLUMNS} FROM marts.cases WHERE {where}
@@ -293,12 +294,14 @@ def case_list(f: Filters, day: date, scope: str = "全部案件", county: str | 
 
 def case_list_csv(f: Filters, day: date, scope: str = "全部案件", county: str | None = None,
                   township: str | None = None, org: str | None = None, *, path: Path | None = None) -> bytes:
+    access.require("records")
     return to_csv_bytes(case_list(f, day, scope, county, township, org, None, path=path))
 
 
 def case_list_xlsx(f: Filters, day: date, scope: str = "全部案件", county: str | None = None,
                    township: str | None = None, org: str | None = None, subtitle: str = "",
                    *, path: Path | None = None) -> bytes:
+    access.require("records")
     return to_xlsx_bytes(case_list(f, day, scope, county, township, org, None, path=path), "人民调解案件明细", subtitle)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import access
 from dashboard.charts import BLUE, GREY, RED, _layout, empty, reference_line
 from dashboard.db import query
 from etl.contract import DATASETS, RULES
@@ -35,6 +36,13 @@ EXPECTATION_TEXT = {
 TABLE_CHECK = "(入库后的数据表)"  # a mart-level check of the run, not of one file
 WHOLE_TABLE = "(整表)"
 _BEIJING = "INTERVAL 8 HOUR"
+
+
+def _all_counties_only(column: str) -> str:
+    """A file's city-wide figure (its rows read, a check's unexpected rows and their sample values): a file brings rows
+    of every county, so a user bound to one county sees it empty — as db shows meta.load_run's counts — and finds
+    their own rows under 隔离数据."""
+    return f"CASE WHEN getvariable('scope_county') = '*' THEN {column} END"
 
 
 def dataset_name(key: str | None) -> str:
@@ -114,7 +122,8 @@ def files(run_id: str | None = None, path: Path | None = None) -> pl.DataFrame:
     frame = query(f"""
         SELECT f.file_seq AS 文件序号, r.started_at + {_BEIJING} AS "入库批次(北京时间)", f.file_name AS 文件名,
                f.dataset AS 数据集, f.encoding AS 编码, coalesce(f.sheet, '—') AS 工作表,
-               f.rows_read AS 读取行数, f.rows_loaded AS 入库行数, f.rows_quarantined AS 隔离行数,
+               {_all_counties_only("f.rows_read")} AS 读取行数, {_all_counties_only("f.rows_loaded")} AS 入库行数,
+               {_all_counties_only("f.rows_quarantined")} AS 隔离行数,
                f.status AS 状态, coalesce(f.reason, '') AS 原因, coalesce(f.extra_columns, '') AS "多余列(已忽略)"
         FROM meta.load_file f LEFT JOIN meta.load_run r USING (run_id)
         WHERE {where}
@@ -138,12 +147,13 @@ def expectation_results(run_id: str | None = None, failed_only: bool = False,
                e.dataset AS 数据集, e.expectation AS 校验类型, coalesce(e.column_name, '{WHOLE_TABLE}') AS 列,
                e.rule AS 规则,
                CASE WHEN e.success THEN '通过' ELSE '未通过' END AS 结果,
-               e.unexpected_count AS 不符合行数, coalesce(e.sample, '') AS 不符合值示例, e.expectation AS 期望名称
+               {_all_counties_only("e.unexpected_count")} AS 不符合行数,
+               coalesce({_all_counties_only("e.sample")}, '') AS 不符合值示例, e.expectation AS 期望名称
         FROM meta.expectation_result e
         LEFT JOIN meta.load_file f USING (run_id, file_seq)
         LEFT JOIN meta.load_run r USING (run_id)
         WHERE {" AND ".join(clauses)}
-        ORDER BY e.success, r.started_at DESC, e.file_seq NULLS LAST, e.dataset, e.column_name, e.expectation""",
+        ORDER BY e.success, r.started_at DESC, e.file_seq NULLS LAST, e.dataset, e.column_name, e.expectation, e.rule""",
                   params, path)
     frame = _map(frame, "数据集", DATASET_TEXT)
     frame = _map(frame, "校验类型", EXPECTATION_TEXT)
@@ -182,6 +192,7 @@ def quarantine(q: QuarantineFilter, path: Path | None = None, offset: int = 0,
     """One page of the issues (one row per rule broken by a row; a row can break several), in file and row order:
     `limit` issues from `offset`, cut in SQL. Values are already masked. 说明 says what the value alone does not,
     e.g. the places an ambiguous name could be."""
+    access.require("records")
     where, params = q.sql()
     frame = query(f"""
         SELECT coalesce(c.county, '{UNKNOWN_COUNTY}') AS 区县, q.file_name AS 文件名, q.dataset AS 数据集,

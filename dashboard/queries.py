@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import metrics
+from dashboard import access, metrics
 from dashboard.db import query
 from dashboard.filters import Filters
 from etl.contract import ORG_TYPES  # noqa: F401  (the 组织类型 filter's options)
@@ -163,6 +163,7 @@ def entry_rate_by_county(f: Filters, day: date, path: Path | None = None) -> pl.
 
 def case_history(case_id: str, path: Path | None = None) -> pl.DataFrame:
     """Every loaded version of one case, oldest first, with the file it came from and what changed."""
+    access.require("records")
     return query("""
         SELECT version_no AS 版本, file_name AS 来源文件, file_row AS 文件行号, entered_at AS "录入时间(北京时间)",
                outcome AS 调解结果, mediated_date AS 调解日期, is_current AS 当前版本,

@@ -14,7 +14,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import db
+from dashboard import access, db
 from dashboard.charts import FONT, GREEN, GREY, RED, _layout
 from dashboard.definitions import deduction_definitions, indicator_definitions
 from warehouse import score_export, scoring
@@ -77,14 +77,22 @@ def weight_sum(weights: tuple[float, ...]) -> float:
 
 def scorecard(as_of: date | None = None, weights: tuple[float, ...] | None = None,
               path: Path | None = None) -> Scorecard:
-    """score() on the warehouse file at `as_of` (None: the default) with the rubric in force, or with `weights`."""
-    with db.connection(path) as con:
+    """score() on the warehouse file at `as_of` (None: the default) with the rubric in force, or with `weights`.
+
+    The ranked table of all seven counties is published to every county, so it is scored on the whole warehouse
+    whoever asks (db.connection(published=True)): it holds only county-level figures, never a record."""
+    with db.connection(path, published=True) as con:
         return scoring.score(con, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
 def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[float, ...] | None = None,
                path: Path | None = None) -> Trace:
-    """The records behind one county's indicator or deduction (warehouse.trace)."""
+    """The records behind one county's indicator or deduction (warehouse.trace): a record list, scoped like every
+    query, and refused to a 县区用户 for any county but their own."""
+    access.require("records")
+    principal = access.current()
+    if principal.county is not None and county != principal.county:
+        raise access.Forbidden("只能查看本区县的明细")
     with db.connection(path) as con:
         return trace(con, county, key, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 

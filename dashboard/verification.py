@@ -12,7 +12,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import metrics
+from dashboard import access, metrics
 from dashboard.charts import (AMBER, BLUE, GREEN, GREY, INCOMPLETE, RED, _layout, empty, month_axis_title,
                               month_labels, reference_line)
 from dashboard.db import query
@@ -73,6 +73,7 @@ def kpis(f: Filters, day: date, path: Path | None = None) -> dict:
 
 def overdue(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
     """Tasks due (issued in the period, their window past by `day`) still not verified; most overdue first."""
+    access.require("records")
     tasks = metrics.records("verification_rate", f, day, fields=FIELDS, path=path).filter(~pl.col("in_numerator"))
     names = metrics.county_names(path)
     return (tasks.join(names, on="county_code", how="left")
@@ -108,6 +109,7 @@ def status_by_county(column: str, f: Filters, day: date, path: Path | None = Non
 
 def lost_contact(f: Filters, day: date, path: Path | None = None) -> pl.DataFrame:
     """The persons of the lost_contact deduction (their latest status 脱管 or 漏管, whatever the release date)."""
+    access.require("records")
     lost = metrics.records("lost_contact", f, day, fields=FIELDS, path=path)
     return (lost.join(metrics.county_names(path), on="county_code", how="left")
             .select("区县", pl.col("township").fill_null("未识别乡镇").alias("乡镇"), pl.col("record_id").alias("人员编号"),
