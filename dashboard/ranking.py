@@ -97,12 +97,21 @@ def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[
         return trace(con, county, key, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
+def for_download(card: Scorecard) -> Scorecard:
+    """The ranked table as the current user may download it: all seven counties, or a 县区用户's own county alone
+    (its rank and total as published). The page shows the whole table to everyone; every download is scoped."""
+    own = access.current().county
+    if own is None:
+        return card
+    return dataclasses.replace(card, counties=[c for c in card.counties if c.county_code == own])
+
+
 def xlsx_bytes(card: Scorecard) -> bytes:
-    return score_export.to_xlsx_bytes(card)
+    return score_export.to_xlsx_bytes(for_download(card))
 
 
 def csv_bytes(card: Scorecard) -> bytes:
-    return score_export.to_csv_bytes(card)
+    return score_export.to_csv_bytes(for_download(card))
 
 
 # --- the ranked table as shown ----------------------------------------------------------------------------------

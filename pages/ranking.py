@@ -93,10 +93,10 @@ if flagged:
 
 d1, d2, _ = st.columns([1, 1, 3])
 download_button("下载 Excel(XLSX)", ranking.xlsx_bytes(card), file_name=score_export.file_name(card.as_of, "xlsx"),
-                where=d1, rows=len(card.counties), mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                where=d1, rows=len(ranking.for_download(card).counties), mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="r_xlsx", icon=":material/download:")
 download_button("下载 CSV", ranking.csv_bytes(card), file_name=score_export.file_name(card.as_of, "csv"),
-                where=d2, rows=len(card.counties), mime="text/csv", key="r_csv", icon=":material/download:")
+                where=d2, rows=len(ranking.for_download(card).counties), mime="text/csv", key="r_csv", icon=":material/download:")
 
 # ------------------------------------------------------------------ 得分构成
 st.subheader("分项得分构成", help="每个区县十二项指标各得多少分(堆叠条形),扣分画在零点左侧;条形总长减去扣分即总分。")

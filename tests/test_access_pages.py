@@ -26,9 +26,12 @@ LOCK = "个人和案件明细仅对分析员、县区用户和管理员开放"
 LISTS = {"disputes.py": "案件清单", "verification.py": "超期未核查任务清单"}
 
 
-def _app(role: str, warehouse: Path, params: dict | None = None) -> AppTest:
-    os.environ["TEST_ROLE"] = role
-    os.environ["WAREHOUSE_PATH"] = str(warehouse)
+def _app(role: str, warehouse: Path, params: dict | None = None, env=os.environ) -> AppTest:
+    """An AppTest logged in as the test account of `role` ("none": logged out); `env` is the environment to set,
+    a monkeypatch in a test (so no role leaks into later tests of the process)."""
+    setenv = env.setenv if hasattr(env, "setenv") else env.__setitem__
+    setenv("TEST_ROLE", role)
+    setenv("WAREHOUSE_PATH", str(warehouse))
     at = AppTest.from_file(ENTRY, default_timeout=90)
     for k, v in (params or {}).items():
         at.query_params[k] = v
@@ -105,8 +108,8 @@ def test_navigation_lists_the_admin_pages_only_for_administrators(tmp_path):
     assert [file for file, _ in frame._pages(tmp_path, None)] == PAGES
 
 
-def test_a_link_to_another_county_is_refused_and_logged(demo_warehouse):
-    at = _app("county", demo_warehouse, {"county": "211282"}).run()
+def test_a_link_to_another_county_is_refused_and_logged(demo_warehouse, monkeypatch):
+    at = _app("county", demo_warehouse, {"county": "211282"}, monkeypatch).run()
     assert not at.exception
     assert any("211282 已拒绝" in e.value for e in at.error)
     assert at.multiselect(key="f_counties").value == [TEST_COUNTY]      # still only the own county
@@ -114,8 +117,8 @@ def test_a_link_to_another_county_is_refused_and_logged(demo_warehouse):
     assert refused and json.loads(refused[0]["detail"])["区县"] == ["211282"]
 
 
-def test_login_form_wrong_password_login_and_logout(demo_warehouse):
-    at = _app("none", demo_warehouse).run()
+def test_login_form_wrong_password_login_and_logout(demo_warehouse, monkeypatch):
+    at = _app("none", demo_warehouse, env=monkeypatch).run()
     assert at.button[0].label == "登录" and not at.dataframe         # nothing of the data before login
     at.text_input(key="login_user").input("test-county")
     at.text_input(key="login_password").input("wrong-password-1")
