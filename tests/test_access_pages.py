@@ -159,3 +159,29 @@ def test_a_download_is_recorded_with_its_user_filters_and_rows(monkeypatch):
     (row,) = Store().audit_rows(users=("test-county",), events=("download",), limit=1)
     assert row["page"] == "disputes"
     assert json.loads(row["detail"]) == {"文件": "x.csv", "筛选": {"county": TEST_COUNTY}, "行数": 3}
+
+
+def test_the_login_cookie_is_signed_and_expires(monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from dashboard import auth
+
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    value = auth.sign("tok-en_1", later)
+    assert auth.unsign(value) == "tok-en_1"
+    token, expires, mac = value.rsplit(".", 2)
+    assert auth.unsign(f"{token}.{int(expires) + 3600}.{mac}") is None            # a longer life, forged
+    assert auth.unsign(f"other.{expires}.{mac}") is None                          # another token, forged
+    assert auth.unsign(value, now=later.timestamp() + 1) is None                  # past its expiry
+    assert auth.unsign("") is None and auth.unsign("no-dots") is None and auth.unsign(None) is None
+    monkeypatch.setenv("DASHBOARD_COOKIE_SECRET", "another-secret-of-at-least-thirty-two-bytes")
+    assert auth.unsign(value) is None                                              # signed under another secret
+    monkeypatch.setenv("DASHBOARD_COOKIE_SECRET", "short")
+    with pytest.raises(auth.SecretMissing, match="DASHBOARD_COOKIE_SECRET"):
+        auth.cookie_secret()
+
+
+def test_without_a_cookie_secret_the_app_says_so_and_shows_nothing(demo_warehouse, monkeypatch):
+    monkeypatch.delenv("DASHBOARD_COOKIE_SECRET")
+    at = _app("analyst", demo_warehouse, env=monkeypatch).run()
+    assert any("DASHBOARD_COOKIE_SECRET" in e.value for e in at.error) and not at.dataframe
