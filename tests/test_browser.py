@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import signal
@@ -462,3 +463,155 @@ def test_a_narrow_screen_stacks_the_cards(page, dashboard_url):
     assert ok, (first, second)
     assert first["width"] > 300  # a whole row, not a third of one
     _screenshot(page, "overview_narrow.png")
+
+
+# --- a 县区用户 in the real browser (issue 11 item 4) ------------------------------------------------------------
+
+OTHER_COUNTIES = {"211202": "银州区", "211204": "清河区", "211221": "铁岭县", "211223": "西丰县", "211281": "调兵山市",
+                  KAIYUAN: "开原市"}
+# a county's code alone or at the head of a longer code (a township's, an organisation's), not inside a hash
+OTHER_CODE = re.compile(rf"(?<![0-9A-Za-z])({'|'.join(OTHER_COUNTIES)})")
+# every page a 县区用户 reaches and the download buttons it offers 昌图县 with the demo warehouse, in sidebar order
+COUNTY_DOWNLOADS = {
+    "纠纷分析": ("下载全部(CSV)", "下载全部(Excel)"),
+    "总览": ("下载 Excel(XLSX)", "下载 CSV"),
+    "核查与帮教": ("下载超期未核查任务(CSV)",),
+    "组织与队伍": ("下载 CSV",),
+    "风险预警": ("下载逾期或未报的月报(CSV)",),
+    "考评排名": ("下载 Excel(XLSX)", "下载 CSV"),
+    "数据质量": (),   # the demo warehouse quarantines nothing: no quarantine download (a county user's quarantine rows
+                      # on the messy warehouse: tests/test_scope.py)
+}
+
+
+def _login_form(page: Page):
+    return page.get_by_test_id("stForm").filter(has=page.get_by_label("用户名", exact=True))
+
+
+def _settled(page: Page) -> None:
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+
+
+def _file_text(path: Path) -> str:
+    """All a downloaded file says: a CSV's text, or every sheet name and cell of an XLSX."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        return "\n".join([sheet.title for sheet in book.worksheets]
+                         + [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                            for v in row if v is not None])
+    body = path.read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf"), path.name
+    return body.decode("utf-8-sig")
+
+
+def _other_counties(text: str) -> set[str]:
+    return ({name for name in OTHER_COUNTIES.values() if name in text}
+            | {OTHER_COUNTIES[code] for code in OTHER_CODE.findall(text)})
+
+
+def test_county_user_logs_in_is_refused_another_county_downloads_only_their_own_and_logs_out(
+        page, browser, dashboard_url, tmp_path):
+    """The 昌图县 user: a link to 开原市's 纠纷分析 asks for the login first, then refuses 开原市 (audited) and shows only
+    昌图县; every download the user can reach holds no other county's name or code, and each leaves an audit row
+    with its file and row count; 退出登录 ends the session and the cookie, so a reload asks for the login again."""
+    from dashboard.accounts import Store
+    from dashboard.auth import COOKIE
+    from tests.conftest import TEST_COUNTY, TEST_PASSWORD
+
+    assert TEST_COUNTY == CHANGTU
+    store, who = Store(), ("test-county",)
+    browser.clear_cookies()
+    try:
+        # nobody logged in: the link shows the login form and nothing of the page
+        page.goto(f"{dashboard_url}/disputes?county={KAIYUAN}")
+        expect(_login_form(page)).to_be_visible()
+        _settled(page)
+        expect(page.get_by_role("heading", name="纠纷分析", level=1)).to_have_count(0)
+        for element in ("stMetric", "stDataFrame", "stDownloadButton", "stSidebarNav"):
+            expect(page.get_by_test_id(element)).to_have_count(0)
+
+        refused_before = store.audit_count(users=who, events=("refused",))
+        page.get_by_label("用户名", exact=True).fill("test-county")
+        page.get_by_label("密码", exact=True).fill(TEST_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("heading", name="纠纷分析", level=1)).to_be_visible()
+        _settled(page)
+        refusal = page.get_by_test_id("stAlert").filter(has_text=f"链接中的区县 {KAIYUAN} 已拒绝")
+        expect(refusal).to_be_visible()
+        expect(refusal).to_contain_text("您的账号只能查看本区县的数据")
+        _assert_no_exception(page)
+        _screenshot(page, "county_user_refused_link.png")
+        refused = store.audit_rows(users=who, events=("refused",))
+        assert len(refused) == refused_before + 1 and KAIYUAN in refused[0]["detail"], refused[:1]
+        expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
+        select = _county_select(page)
+        expect(select).to_contain_text("昌图县")
+        for other in OTHER_COUNTIES.values():
+            expect(select).not_to_contain_text(other)
+        select.get_by_role("combobox").click()   # nothing else to choose: the list offers no other county
+        expect(page.get_by_text("No results", exact=True)).to_be_visible()
+        for other in OTHER_COUNTIES.values():
+            expect(page.get_by_role("option", name=other, exact=True)).to_have_count(0)
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("test-county(县区用户·昌图县)")
+
+        # every download of every page, as the user reaches it (the sidebar, which keeps the session)
+        leaks: dict[str, set[str]] = {}
+        url_path = {title: url for _, title, _, url in PAGES}
+        for title, labels in COUNTY_DOWNLOADS.items():
+            if title != "纠纷分析":
+                page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+                expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+                _settled(page)
+            _assert_no_exception(page)
+            buttons = page.get_by_test_id("stDownloadButton")
+            # a button's text after its icon's ligature ("download")
+            assert [text.split("\n")[-1] for text in buttons.all_inner_texts()] == list(labels), title
+            for label in labels:
+                before = store.audit_count(users=who, events=("download",))
+                with page.expect_download() as info:
+                    buttons.filter(has_text=label).get_by_role("button").click()
+                download = info.value
+                name = download.suggested_filename
+                saved = tmp_path / name
+                download.save_as(saved)
+                text = _file_text(saved)
+                assert "昌图县" in text, (title, label, name)
+                found = _other_counties(name + "\n" + text)
+                if found:
+                    leaks[f"{title} · {label} · {name}"] = found
+                # the audit row of this download: the user, the page, the file and its row count
+                deadline = time.monotonic() + RENDER_TIMEOUT / 1000
+                while store.audit_count(users=who, events=("download",)) == before and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert store.audit_count(users=who, events=("download",)) == before + 1, (title, label)
+                row, = store.audit_rows(users=who, events=("download",), limit=1)
+                detail = json.loads(row["detail"])
+                assert (row["role"], row["county_code"], row["page"]) == ("county", CHANGTU, url_path[title]), row
+                assert detail["文件"] == name and isinstance(detail["行数"], int) and detail["行数"] > 0, detail
+                if title == "考评排名":
+                    assert detail["行数"] == 1, detail   # the own county's row of the ranked table
+                _settled(page)   # the click's rerun (an audited button reruns the page) is over
+        expect(page.get_by_text("隔离区为空", exact=False)).to_be_visible()   # on 数据质量: why it offers none
+        assert not leaks, f"downloads with other counties: {leaks}"
+
+        # 退出登录: the login form, and after a reload still (the session ended, the cookie cleared)
+        logouts = store.audit_count(users=who, events=("logout",))
+        page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").click()
+        expect(_login_form(page)).to_be_visible()
+        expect(page.get_by_text("已退出登录。")).to_be_visible()
+        assert store.audit_count(users=who, events=("logout",)) == logouts + 1
+        page.wait_for_function(f"() => !document.cookie.split('; ').some(c => c.startsWith('{COOKIE}=') "
+                               f"&& c.length > '{COOKIE}='.length)")
+        page.reload()
+        expect(_login_form(page)).to_be_visible()
+        _settled(page)
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+        expect(page.get_by_test_id("stMetric")).to_have_count(0)
+        assert not [c for c in browser.cookies() if c["name"] == COOKIE and c["value"]]
+    finally:
+        browser.clear_cookies()
+        log_in(browser, "test-analyst")   # the module's other tests open logged in as the analyst
