@@ -44,6 +44,7 @@ def test_streamlit_config_keeps_cross_origin_access_closed():
     assert server["server"]["headless"] is True
     assert server["server"].get("enableAgentApi", False) is False
     assert server["browser"]["gatherUsageStats"] is False
+    assert server["client"]["disableDataExport"] is True     # no unaudited table export (the pages' buttons only)
 
 
 def test_streamlit_itself_reads_those_settings_from_the_file(tmp_path):
