@@ -21,7 +21,8 @@ from dashboard import access
 from dashboard.access import ROLES, Principal
 from dashboard.accounts import store as accounts_store
 from dashboard.accounts.settings import Settings, settings
-from dashboard.accounts.store import BEIJING, EVENTS, AccountError, Store, accounts_path
+from dashboard.accounts.store import BEIJING, CLI, EVENTS, AccountError, Store, accounts_path
+from dashboard.downloads import to_csv_bytes
 
 COUNTIES = {"211202": "银州区", "211204": "清河区", "211221": "铁岭县", "211223": "西丰县", "211224": "昌图县",
             "211281": "调兵山市", "211282": "开原市"}
@@ -218,7 +219,6 @@ def event_options() -> dict[str, str]:
 def user_options() -> list[str]:
     """The user names to offer as a filter: every account, and the command line (changes made there)."""
     access.require("audit")
-    from dashboard.accounts.__main__ import CLI  # the name the CLI's changes are recorded under
     return sorted({a.username for a in store().list()} | {CLI.user})
 
 
@@ -272,8 +272,6 @@ def audit_csv(flt: AuditFilter = AuditFilter(), who: Principal | None = None) ->
 
     `who` is the user the download button was drawn for: the page passes it because a deferred download runs on a
     server thread, where no user is current (dashboard.access refuses it then). The permission is checked for them."""
-    from dashboard.downloads import to_csv_bytes
-
     with access.acting_as(who or access.current()):
         access.require("audit")
         frame = audit_trail(flt, 0, DOWNLOAD_LIMIT)

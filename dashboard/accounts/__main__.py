@@ -16,11 +16,10 @@ import secrets
 import sys
 from datetime import date, datetime, timedelta, timezone
 
-from dashboard.access import ROLES, Principal
-from dashboard.accounts.store import BEIJING, EVENTS, AccountError, Store
+from dashboard.access import ROLES
+from dashboard.accounts.store import BEIJING, CLI, EVENTS, AccountError, Store
 from dashboard.admin import COUNTIES   # code → name of the seven counties
 
-CLI = Principal("命令行", "admin")   # who made a change through this CLI, as the audit trail shows it
 DEMO = {"admin": ("demo-admin", None), "leader": ("demo-leader", None), "analyst": ("demo-analyst", None),
         "county": ("demo-changtu", "211224")}
 

@@ -23,9 +23,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dashboard.access import ROLES, Principal
+from dashboard.db import warehouse_path   # the accounts' default folder is the warehouse's
 from dashboard.accounts.settings import Settings, settings
 from etl.pii import mask_numbers_in as mask_numbers
 
+CLI = Principal("命令行", "admin")   # who made a change through the CLI, as the audit trail shows it
 _hasher = PasswordHasher()   # argon2id, the library's defaults (RFC 9106 low-memory profile)
 MIN_PASSWORD = 10
 BEIJING = timezone(timedelta(hours=8))
@@ -120,7 +122,6 @@ def accounts_path() -> Path:
     """ACCOUNTS_PATH, or accounts.sqlite in the warehouse's folder."""
     if os.environ.get("ACCOUNTS_PATH"):
         return Path(os.environ["ACCOUNTS_PATH"])
-    from dashboard.db import warehouse_path   # the same default folder the app reads the warehouse from
     return warehouse_path().parent / "accounts.sqlite"
 
 
