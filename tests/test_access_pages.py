@@ -6,6 +6,7 @@ AppTest through tests/app_entry.py, logged in as the test account of a role (tes
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -41,6 +42,11 @@ def _app(role: str, warehouse: Path, params: dict | None = None, env=os.environ)
 @pytest.fixture(scope="module")
 def rendered(demo_warehouse):
     """Every page of each role's navigation, rendered once as that role: (role, page file) → AppTest."""
+    return _render_all(demo_warehouse)
+
+
+@functools.cache   # once per process: under xdist a worker may set up a module fixture again between other files
+def _render_all(demo_warehouse: Path) -> dict:
     saved = {k: os.environ.get(k) for k in ("TEST_ROLE", "WAREHOUSE_PATH")}
     out = {}
     try:
