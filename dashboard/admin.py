@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
 import polars as pl
 
 from dashboard import access
 from dashboard.access import ROLES, Principal
 from dashboard.accounts import store as accounts_store
-from dashboard.accounts.settings import Settings, settings
-from dashboard.accounts.store import BEIJING, CLI, EVENTS, AccountError, Store, accounts_path
+from dashboard.accounts.settings import settings
+from dashboard.accounts.store import BEIJING, CLI, EVENTS, AccountError, Store
 from dashboard.downloads import to_csv_bytes
 
 COUNTIES = {"211202": "银州区", "211204": "清河区", "211221": "铁岭县", "211223": "西丰县", "211224": "昌图县",
@@ -37,14 +36,9 @@ AUDIT_COLUMNS = {TIME: pl.Datetime("us"), "用户": pl.String, "角色": pl.Stri
                  "页面": pl.String, "详情": pl.String, "客户端地址": pl.String}
 
 
-@lru_cache(maxsize=8)
-def _store(path: str, config: Settings) -> Store:
-    return Store(path, config)
-
-
 def store() -> Store:
-    """The account store, one per file and login settings (an edited security.toml gives a new one)."""
-    return _store(str(accounts_path()), settings())
+    """The account store, one per file and login settings (dashboard.accounts.store.shared)."""
+    return accounts_store.shared()
 
 
 def county_name(code: str | None) -> str:

@@ -20,6 +20,7 @@ import streamlit as st
 
 from dashboard.access import Principal
 from dashboard.accounts import AccountError, Store, settings
+from dashboard.accounts import store as accounts_store
 
 COOKIE = "tieling_login"
 MIN_SECRET = 32
@@ -59,7 +60,7 @@ def unsign(value: str | None, now: float | None = None) -> str | None:
 
 
 def store() -> Store:
-    return Store()
+    return accounts_store.shared()
 
 
 def client() -> str | None:
@@ -188,8 +189,6 @@ def _logout() -> None:
     token = state.pop("auth_token", None)
     if token:
         store().logout(token, client())
-    keep = {}
     state.clear()
-    state.update(keep)
     state["auth_cookie"] = None
     state["auth_notice"] = "已退出登录。"

@@ -16,6 +16,6 @@ from dashboard.accounts import Store
 from dashboard.frame import main
 
 role = os.environ.get("TEST_ROLE", "analyst")
-if role != "none" and "auth_token" not in st.session_state and not st.session_state.get("auth_logged_out"):
+if role != "none" and "auth_token" not in st.session_state:
     st.session_state["auth_token"] = Store().open_session(f"test-{role}")
 main(Path(__file__).resolve().parent.parent / "pages")

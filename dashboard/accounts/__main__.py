@@ -14,7 +14,7 @@ import getpass
 import json
 import secrets
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from dashboard.access import ROLES
 from dashboard.accounts.store import BEIJING, CLI, EVENTS, AccountError, Store

@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -437,6 +438,17 @@ class Store:
             clauses.append(f"event IN ({','.join('?' * len(events))})")
             params += list(events)
         return " AND ".join(clauses), params
+
+
+@lru_cache(maxsize=8)
+def _shared(path: str, config: Settings) -> Store:
+    return Store(path, config)
+
+
+def shared() -> Store:
+    """The account store of ACCOUNTS_PATH, made once per file and login settings (an edited security.toml gives a
+    new one): the app asks for it on every script run, and opening creates the schema and sets the file's mode."""
+    return _shared(str(accounts_path()), settings())
 
 
 def _verify(stored: str | None, password: str) -> bool:
