@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access, frame
@@ -191,3 +193,12 @@ def test_without_a_cookie_secret_the_app_says_so_and_shows_nothing(demo_warehous
     monkeypatch.delenv("DASHBOARD_COOKIE_SECRET")
     at = _app("analyst", demo_warehouse, env=monkeypatch).run()
     assert any("DASHBOARD_COOKIE_SECRET" in e.value for e in at.error) and not at.dataframe
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text(max_size=200))
+def test_no_cookie_value_nobody_signed_logs_anyone_in(value):
+    """Whatever a browser sends as the cookie (any text, dots, digits), unsign answers None unless it is genuine."""
+    from dashboard import auth
+
+    assert auth.unsign(value) is None
