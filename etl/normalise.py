@@ -20,7 +20,7 @@ import polars as pl
 
 from etl import places, reference
 from etl.contract import INT_RANGE, MONEY_LIMIT, Column, Dataset, max_length
-from etl.pii import mask_id, mask_id_list, mask_name, mask_numbers, mask_phone
+from etl.pii import mask_id, mask_id_list, mask_names, mask_numbers, mask_phone
 from etl.read import FULLWIDTH, ROW, RawTable
 
 # detail: what a person needs beyond the value, e.g. the places an ambiguous name could be
@@ -209,8 +209,7 @@ class _Normaliser:
         elif c.type == "id18_list":
             self._id_list(c)
         elif c.type in ("name", "name_list"):
-            names = self.series(_blank(raw.str.strip_chars()))
-            self.out[c.name + "_mask"] = names.map_elements(_mask_names, return_dtype=pl.String)
+            self.out[c.name + "_mask"] = self.series(mask_names(_blank(raw.str.strip_chars())))
         elif c.type == "phone":
             t = _fold(raw).str.replace_all(r"[\s-]", "")
             ok = t.str.contains(r"^(1\d{10}|0\d{9,11}|\d{7,8})$")
@@ -278,12 +277,6 @@ def _preview(e: pl.Expr, pii: bool) -> pl.Expr:
     run of digits that could be part of an identity or phone number."""
     head = pl.lit("") if pii else e.str.slice(0, PREVIEW).str.replace_all(r"[0-9]{6,}", "******")
     return pl.format("{}…(共{}字)", head, e.str.len_chars())
-
-
-def _mask_names(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return "、".join(mask_name(n) for n in text.replace(",", "、").replace(",", "、").split("、") if n.strip())
 
 
 def normalise(raw: RawTable, hmac_key: bytes) -> Normalised:

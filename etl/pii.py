@@ -29,6 +29,24 @@ def mask_name(name: str | None) -> str | None:
     return name[:keep] + "*" * max(1, len(name) - keep)
 
 
+# Python's whitespace (str.strip), spelled out for polars, whose strip_chars() would keep U+001C..U+001F
+_PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+
+
+def mask_names(e: pl.Expr) -> pl.Expr:
+    """A cell of one or more names (split at 、 , ,): each name masked as mask_name, joined by 、. The whole column in
+    one polars expression, no Python per row."""
+    name = pl.element()
+    length = name.str.len_chars()
+    keep = pl.when(name.str.slice(0, 2).is_in(list(COMPOUND_SURNAMES)) & (length > 2)).then(2).otherwise(1)
+    rest = _stars(name.str.slice(keep))
+    masked = name.str.slice(0, keep) + pl.when(rest == "").then(pl.lit("*")).otherwise(rest)
+    return (e.str.replace_all("[,,]", "、").str.split("、")
+            .list.eval(name.str.strip_chars(_PY_WHITESPACE))
+            .list.eval(name.filter(name.str.len_chars() > 0))
+            .list.eval(masked).list.join("、"))
+
+
 def _stars(e: pl.Expr) -> pl.Expr:
     return e.str.replace_all(r"(?s).", "*")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,15 +108,67 @@ def _decode(data: bytes, codec: str, label: str, offset: int) -> str:
                           f"(已尝试的编码:{ENCODINGS_TRIED})") from exc
 
 
-def _csv_rows(data: bytes) -> tuple[list[list[str | None]], str]:
+# Python's str.strip() and str.isspace() whitespace, spelled out: polars' strip_chars() without arguments trims Rust's
+# whitespace, which lacks the information separators U+001C..U+001F that Python counts (a blank row is blank by
+# Python's rule, as it was when rows were Python lists).
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+CSV_HEAD_ROWS = 64   # records parsed by the csv module to learn a CSV's width before polars reads the whole file
+
+
+def _csv_grid(data: bytes) -> tuple[pl.DataFrame, str]:
+    """A CSV as a frame of text columns c0, c1, … (one row per record, empty cells null), read by polars' CSV reader:
+    columnar, without a Python object per cell. The width is the widest of the first records; a later record with
+    more fields, or lone CR line ends (which polars does not take for line ends), fall back to the csv module."""
     text, encoding = decode_csv(data)
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
-    rows = [[cell if cell != "" else None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
-    return rows, encoding
+    head = list(itertools.islice(csv.reader(io.StringIO(text, newline="")), CSV_HEAD_ROWS))
+    width = max((len(r) for r in head), default=0)
+    if width == 0:
+        return pl.DataFrame(), encoding
+    if text.count("\r") == text.count("\r\n") and ('"' not in text or _well_quoted(text)):
+        try:
+            # our own header line names the columns: polars takes its width from the first line, which may be a
+            # title row of one cell
+            names = [f"c{i}" for i in range(width)]
+            grid = pl.read_csv((",".join(names) + "\n" + text).encode("utf-8"), has_header=True, quote_char='"',
+                               schema={c: pl.String for c in names}, raise_if_empty=False,
+                               truncate_ragged_lines=False)
+            return _nulls_for_empty(grid), encoding
+        except pl.exceptions.ComputeError:
+            pass   # a record wider than the head: the csv module reads it
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return _grid_from_rows(rows), encoding
 
 
-def _excel_rows(path: Path, data: bytes, by_name: Dataset | None) -> tuple[list[list[str | None]], str, str]:
+# One record as RFC 4180 writes it: fields either quoted (a quote inside doubled) or free of quotes, commas and line
+# ends. Where every record is written so, polars and the csv module read the same cells; a stray quote (5"寸, "ab"c)
+# is read differently by the two, so such a file is read by the csv module, as it always was.
+_RECORD = re.compile(r'(?:"(?:[^"]|"")*"|[^,"\r\n]*)(?:,(?:"(?:[^"]|"")*"|[^,"\r\n]*))*(?:\r?\n|\Z)')
+
+
+def _well_quoted(text: str) -> bool:
+    pos, end, match = 0, len(text), _RECORD.match
+    while pos < end:
+        found = match(text, pos)
+        if found is None or found.end() == pos:
+            return False
+        pos = found.end()
+    return True
+
+
+def _grid_from_rows(rows: list[list[str]]) -> pl.DataFrame:
+    width = max((len(r) for r in rows), default=0)
+    columns = {f"c{i}": [r[i] if i < len(r) else None for r in rows] for i in range(width)}
+    return _nulls_for_empty(pl.DataFrame(columns, schema={c: pl.String for c in columns}))
+
+
+def _nulls_for_empty(grid: pl.DataFrame) -> pl.DataFrame:
+    """An empty cell ("" or a quoted "") is no value."""
+    return grid.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in grid.columns)
+
+
+def _excel_grid(path: Path, data: bytes, by_name: Dataset | None) -> tuple[pl.DataFrame, str, str]:
     is_xls = data.startswith(b"\xd0\xcf\x11\xe0")
     if not (data.startswith(b"PK") or is_xls):
         raise FileRefused(f"扩展名为{path.suffix}但不是Excel文件")
@@ -130,8 +183,8 @@ def _excel_rows(path: Path, data: bytes, by_name: Dataset | None) -> tuple[list[
         raise
     except Exception as exc:  # calamine raises several error types for broken workbooks
         raise FileRefused(f"Excel文件无法读取:{exc}") from exc
-    rows = [list(r) for r in frame.iter_rows()]
-    return rows, ("xls" if is_xls else "xlsx"), sheet
+    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    return _nulls_for_empty(frame.cast({c: pl.String for c in frame.columns})), ("xls" if is_xls else "xlsx"), sheet
 
 
 def _find_header(rows: list[list[str | None]], candidates: list[Dataset]) -> tuple[int, Dataset]:
@@ -183,17 +236,18 @@ def _read(path: Path, data: bytes, by_name: Dataset | None) -> RawTable:
         raise FileRefused(f"不支持的文件类型“{path.suffix or '无扩展名'}”,只接受 .xlsx、.xls、.csv")
     sheet = None
     if suffix == ".csv":
-        rows, encoding = _csv_rows(data)
+        grid, encoding = _csv_grid(data)
     else:
-        rows, encoding, sheet = _excel_rows(path, data, by_name)
-    if not rows:
+        grid, encoding, sheet = _excel_grid(path, data, by_name)
+    if grid.height == 0 or grid.width == 0:
         raise FileRefused("文件为空,没有表头")
-    header_at, dataset = _find_header(rows, [by_name] if by_name else list(DATASETS.values()))
+    head = [list(r) for r in grid.head(MAX_TITLE_ROWS + 1).iter_rows()]   # only the rows a header may be on
+    header_at, dataset = _find_header(head, [by_name] if by_name else list(DATASETS.values()))
 
     index = _HEADER_INDEX[dataset.key]
     positions: dict[str, int] = {}
     extras: list[str] = []
-    for pos, cell in enumerate(rows[header_at]):
+    for pos, cell in enumerate(head[header_at]):
         name = index.get(header_key(cell))
         if name and name in positions:
             # two columns claim the same contract column (所属区县 and 所属区县 ): which holds the data is a guess
@@ -207,11 +261,12 @@ def _read(path: Path, data: bytes, by_name: Dataset | None) -> RawTable:
     if missing:
         raise FileRefused(f"缺少必填列:{'、'.join(missing)}", dataset.key)  # the header said which dataset
 
-    body = [(header_at + 1 + i + 1, r) for i, r in enumerate(rows[header_at + 1:])]
-    body = [(n, r) for n, r in body if any(c is not None and c.strip() for c in r)]  # blank lines carry no data
-    while body and _is_total(body[-1][1]):
-        body.pop()
-    columns = {name: [r[pos] if pos < len(r) else None for _, r in body] for name, pos in positions.items()}
-    frame = pl.DataFrame({ROW: [n for n, _ in body], **columns},
-                         schema={ROW: pl.Int64, **{name: pl.String for name in columns}})
+    # the data rows with the row number a person sees in Excel; blank lines carry no data
+    body = grid.slice(header_at + 1).with_row_index(ROW, offset=header_at + 2).cast({ROW: pl.Int64})
+    cells = [c for c in grid.columns]
+    body = body.filter(pl.any_horizontal(pl.col(c).str.strip_chars(PY_WHITESPACE).str.len_chars() > 0
+                                         for c in cells).fill_null(False))
+    while body.height and _is_total(list(body.row(body.height - 1))[1:]):   # trailing 合计 rows: a few at most
+        body = body.slice(0, body.height - 1)
+    frame = body.select(ROW, *(pl.col(f"c{pos}").alias(name) for name, pos in positions.items()))
     return RawTable(dataset, frame, encoding, sheet, extras)

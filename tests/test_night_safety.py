@@ -18,7 +18,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.load import DEMO_KEY, FileRefused, Limits, check_before_reading, receive

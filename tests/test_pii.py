@@ -11,10 +11,12 @@ import hmac
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.load import land, receive
 from etl.normalise import normalise
-from etl.pii import mask_id, mask_id_list, mask_numbers, mask_numbers_in, mask_phone
+from etl.pii import mask_id, mask_id_list, mask_name, mask_names, mask_numbers, mask_numbers_in, mask_phone
 from etl.read import read_file
 from tests.conftest import TEST_KEY, write_csv
 from tests.test_normalise import BASE, CASE_HEADER, VALID_ID
@@ -155,3 +157,18 @@ def test_what_the_etl_writes_from_a_file_is_masked(tmp_path):
             ("调委会 110105************",)]
     finally:
         con.close()
+
+
+def _mask_names_one_by_one(text):
+    """mask_names as it was written per value, in Python: the reference the vectorised expression must equal."""
+    if text is None:
+        return None
+    return "、".join(mask_name(n) for n in text.replace(",", "、").replace(",", "、").split("、") if n.strip())
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from("欧阳张三 ,,、\u3000\x1c李司马a"), max_size=12),
+                          st.text(max_size=6)), max_size=5))
+def test_names_masked_in_one_expression_as_one_by_one(values):
+    column = pl.Series(values, dtype=pl.String)
+    assert pl.select(mask_names(pl.lit(column))).to_series().to_list() == [_mask_names_one_by_one(v) for v in values]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.read import FileRefused, read_file
 from tests.conftest import write_csv, write_xlsx
@@ -147,3 +149,43 @@ def test_an_extra_column_named_twice_is_still_ignored(tmp_path):
     raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv",
                               [[*REPORT_HEADER, "备注", "备注"], [*REPORT_ROWS[0], "a", "b"]]))
     assert raw.extra_columns == ["备注", "备注"] and raw.rows_read == 1
+
+
+# --- CSV cells are read by polars (columnar) where the file is well quoted, by the csv module otherwise: the same
+# cells either way, whatever the text -----------------------------------------------------------------------------
+
+def _by_csv_module(text: str):
+    import csv
+    import io
+
+    from etl.read import _grid_from_rows
+    return _grid_from_rows(list(csv.reader(io.StringIO(text, newline=""))))
+
+
+_ANY_CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.lists(_ANY_CELL, min_size=1, max_size=5), min_size=1, max_size=8))
+def test_csv_cells_as_written_by_any_writer(rows):
+    import csv
+    import io
+
+    from etl.read import _csv_grid
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    assert _csv_grid(buf.getvalue().encode())[0].equals(_by_csv_module(buf.getvalue()))
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from('ab ,"\r\n\t甲\x1c'), max_size=30))
+def test_csv_cells_of_any_text_even_badly_quoted(text):
+    from etl.read import _csv_grid
+    assert _csv_grid(text.encode())[0].equals(_by_csv_module(text))
+
+
+def test_a_row_of_python_whitespace_only_is_blank(tmp_path):
+    """A row whose cells hold only whitespace by Python's rule (\\x1c is one, Rust's trim keeps it) carries no data."""
+    rows = [REPORT_HEADER, REPORT_ROWS[0], ["\x1c", " \u3000", "", "", ""], REPORT_ROWS[1]]
+    raw = read_file(write_csv(tmp_path / "人民调解统计月报.csv", rows))
+    assert raw.frame["_row"].to_list() == [2, 4]
