@@ -1,7 +1,8 @@
 """CLI: python -m etl run --inbox DIR --warehouse FILE [--archive DIR] [--json] [--archive-keep-days N]
                         [--max-file-mb MB] [--max-rows N] [--max-bad-share PCT] [--bad-share-min-rows N]
 
-Exit status: 0 a warehouse was published (refused, skipped files and quarantined rows included); 1 the run failed
+Exit status: 0 a warehouse was published (refused, skipped files and quarantined rows included), or nothing was new
+(every file loaded or refused before: nothing published, the warehouse unchanged); 1 the run failed
 (a full disk included, naming the file) and the previous warehouse is unchanged; 2 bad arguments or set-up (missing
 inbox, PII_HMAC_KEY missing, shorter than 32 bytes or the demo key outside `make demo`); 3 another run holds the
 lock (nothing done); 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (systemctl stop, kill): the building
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 from etl.load import MB, Limits
-from warehouse.publish import EtlDiskFull, EtlError, EtlInterrupted, EtlLocked, run
+from warehouse.publish import DUCKDB_MEMORY_LIMIT, EtlDiskFull, EtlError, EtlInterrupted, EtlLocked, run
 
 # 128 + the signal's number, as a shell reports a process a signal ended: scripts and systemd read it so
 INTERRUPTED_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -69,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"不合规行占比上限(百分比),超过则整份文件拒收(默认 {default.max_bad_share * 100:.0f})")
     p.add_argument("--bad-share-min-rows", type=_positive, default=default.bad_share_min_rows, metavar="N",
                    help=f"文件至少有这么多数据行时才按占比拒收(默认 {default.bad_share_min_rows})")
+    p.add_argument("--retry-refused", action="store_true",
+                   help="重新读取此前已拒收、内容未变的文件(例如调高上限之后);默认不再读取")
+    p.add_argument("--memory-limit", default=DUCKDB_MEMORY_LIMIT, metavar="SIZE",
+                   help=f"构建数据仓库时 DuckDB 的内存上限,超出部分写入临时目录(默认 {DUCKDB_MEMORY_LIMIT})")
     args = parser.parse_args(argv)
     limits = Limits(args.max_file_mb * MB, args.max_rows, args.max_bad_share, args.bad_share_min_rows)
 
@@ -76,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = {s: signal.signal(s, _stop) for s in INTERRUPTED_STATUS}
     try:
         report = run(args.inbox, args.warehouse, args.archive, progress=progress, limits=limits,
-                     archive_keep_days=args.archive_keep_days)
+                     archive_keep_days=args.archive_keep_days, retry_refused=args.retry_refused,
+                     memory_limit=args.memory_limit)
     except EtlInterrupted as exc:
         _fail(args.json, f"入库被 {exc.name}中断:未发布,正在构建的副本已删除,原数据仓库未改动,锁已释放")
         return INTERRUPTED_STATUS[exc.signum]
@@ -97,13 +103,21 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(s, handler)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
+    elif report.nothing_new:
+        print(f"没有新的文件内容({len(report.files)} 个文件均已入库、此前已拒收或跳过),未重新发布,"
+              f"数据仓库 {report.warehouse} 保持不变", file=sys.stderr)
     else:
         count = lambda status: sum(f.status == status for f in report.files)  # noqa: E731
         rows = sum(f.rows_loaded for f in report.files)
         quarantined = sum(f.rows_quarantined for f in report.files)
         print(f"已发布 {report.warehouse}:{len(report.files)} 个文件,入库 {count('loaded')} 个,拒收 {count('refused')} 个,"
               f"跳过 {count('skipped')} 个;入库 {rows:,} 行,隔离 {quarantined:,} 行", file=sys.stderr)
+        print("用时(秒):" + ",".join(f"{PHASES.get(k, k)} {v:.1f}" for k, v in report.timings.items()), file=sys.stderr)
     return 0
+
+
+PHASES = {"receive": "接收归档", "copy": "复制", "read": "读取", "normalise": "规范化", "gx_import": "GX导入(与读取并行)", "validate": "校验",
+          "insert": "写入", "build": "建模", "check": "主键检查", "publish": "发布"}
 
 
 def _fail(as_json: bool, message: str) -> None:

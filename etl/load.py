@@ -16,9 +16,11 @@ import hashlib
 import io
 import os
 import stat
+import threading
 import time
 import uuid
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,7 +35,7 @@ from etl.contract import RULES
 from etl.normalise import normalise
 from etl.pii import mask_numbers, mask_numbers_in
 from etl.read import ROW, FileRefused, read_file
-from etl.validate import validate
+from etl.validate import validate, warm_validation
 
 
 class EtlError(Exception):
@@ -171,10 +173,10 @@ class FileReport:
 
 @dataclass
 class Received:
-    """A name in the inbox. A regular file is read once and archived unchanged first; `data` is None when it was not
-    read (too large: archived as a stream) or is not a file to read (`status` skipped or refused, with `reason`)."""
+    """A name in the inbox. A regular file is hashed and archived unchanged first, one file at a time as a stream
+    (never the whole inbox in memory); it is read later, from its archived copy, only when its content is new.
+    `archived` is None when it was not archived (`status` skipped or refused before reading, with `reason`)."""
     path: Path
-    data: bytes | None
     sha256: str | None
     archived: Path | None
     size: int
@@ -219,7 +221,7 @@ def receive(inbox: Path, archive_dir: Path, limits: Limits = Limits()) -> list[R
     entries = sorted(((p, p.lstat()) for p in Path(inbox).iterdir()), key=lambda e: (e[1].st_mtime_ns, e[0].name))
     received = []
     for path, st in entries:
-        r = Received(path, None, None, None, st.st_size, st.st_mtime)
+        r = Received(path, None, None, st.st_size, st.st_mtime)
         skip = _skip_reason(path.name)
         if skip:
             r.status, r.reason = "skipped", skip
@@ -247,12 +249,20 @@ def _receive_file(r: Received, archive_dir: Path, limits: Limits) -> None:
             r.status, r.reason = "refused", "不是普通文件(如管道、设备),不读取"
             return
         r.size = st.st_size
-        if st.st_size > limits.max_bytes:   # never held in memory: archived as a stream, then refused
+        # Hashed first, reading only: a file already archived (the inbox keeps last month's exports) is not copied
+        # again, only marked received. A new one is copied as a stream and named by the hash of what was copied.
+        digest = hashlib.sha256()
+        while chunk := handle.read(MB):
+            digest.update(chunk)
+        target = _archive_target(digest.hexdigest(), r.path.suffix, archive_dir)
+        if target.exists():
+            os.utime(target)
+            r.sha256, r.archived = digest.hexdigest(), target
+        else:
+            handle.seek(0)
             r.sha256, r.archived = archive_stream(handle, r.path.suffix, archive_dir)
-            r.status, r.reason = "refused", f"文件大小 {_mb(st.st_size)} 超过上限 {_mb(limits.max_bytes)},未读取"
-            return
-        r.data = handle.read()
-    r.sha256, r.archived = archive(r.path, r.data, archive_dir)
+    if r.size > limits.max_bytes:   # never read: archived, then refused
+        r.status, r.reason = "refused", f"文件大小 {_mb(r.size)} 超过上限 {_mb(limits.max_bytes)},未读取"
 
 
 def _archive_target(sha: str, suffix: str, archive_dir: Path) -> Path:
@@ -293,24 +303,10 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def archive(path: Path, data: bytes, archive_dir: Path) -> tuple[str, Path]:
-    """Keep the file unchanged, named by its SHA-256; readable by the service account only."""
-    sha = hashlib.sha256(data).hexdigest()
-    target = _archive_target(sha, path.suffix, archive_dir)
-    if target.exists():
-        os.utime(target)
-        return sha, target
-    private_dir(target.parent)
-    tmp = target.with_name(target.name + ".part")
-    _write_part(tmp, lambda fd: _write_all(fd, data))
-    _keep(tmp, target)
-    return sha, target
-
-
 def archive_stream(handle, suffix: str, archive_dir: Path) -> tuple[str, Path]:
     """archive() for a file too large to hold in memory: copied in 1 MB pieces, hashed on the way."""
     private_dir(archive_dir)
-    tmp = archive_dir / f".incoming-{uuid.uuid4().hex}.part"
+    tmp = archive_dir / f".incoming-{uuid.uuid4().hex}{suffix.lower()}.part"
     digest = hashlib.sha256()
 
     def copy(fd: int) -> None:
@@ -353,32 +349,135 @@ def purge_archive(archive_dir: Path, keep_days: int | None, now: float | None = 
 
 # ------------------------------------------------------------------------------------------------ landing
 
+READ_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+class Timings(dict):
+    """Seconds spent per phase of a run (read, normalise, validate, insert, build …), for the report and the
+    benchmarks; read and normalise are summed over the reading threads."""
+
+    _lock = threading.Lock()   # the reading threads add their phases too
+
+    def add(self, phase: str, seconds: float) -> None:
+        with self._lock:
+            self[phase] = self.get(phase, 0.0) + seconds
+
+    @contextmanager
+    def timed(self, phase: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(phase, time.perf_counter() - started)
+
+
 def land(con: duckdb.DuckDBPyConnection, received: list[Received], run_id: str, hmac_key: bytes,
-         progress: Callable[[str], None] = lambda _: None, limits: Limits = Limits()) -> list[FileReport]:
+         progress: Callable[[str], None] = lambda _: None, limits: Limits = Limits(),
+         timings: Timings | None = None, workers: int = READ_WORKERS) -> list[FileReport]:
     """Land every received file into the open warehouse `con` (landing.*, meta.*); one report per file, in order.
 
     A file already loaded (same SHA-256) is a duplicate; a file that cannot be read, or that breaks a limit, is
     refused; a hidden or temporary file is skipped; every one is recorded in meta.load_file. Exceptions other than a
     refusal propagate: the caller discards the connection's file.
+
+    New files are read and normalised by `workers` threads (polars and the Excel reader work outside the GIL), a few
+    files ahead of the main thread, which validates and inserts them in the order received: memory holds at most
+    `workers + 1` files at a time, whatever the size of the inbox.
     """
     landing.ensure(con)
-    loader = _Loader(con, run_id, hmac_key, limits)
+    timings = Timings() if timings is None else timings
+    loader = _Loader(con, run_id, hmac_key, limits, timings)
     reports = []
-    for i, r in enumerate(received, 1):
-        report = loader.file(r)
-        reports.append(report)
-        progress(_progress_line(i, len(received), report))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etl-read") as pool:
+        try:
+            ahead = _ReadAhead(pool, loader, received, window=workers + 1)
+            for i, r in enumerate(received, 1):
+                report = loader.file(r, ahead.result(i - 1))
+                reports.append(report)
+                progress(progress_line(i, len(received), report))
+        except BaseException:   # interrupted or failed: files not yet started are not read
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return reports
 
 
+@dataclass
+class _Prepared:
+    raw: object | None = None          # etl.read.RawTable
+    norm: object | None = None         # etl.normalise.Normalised
+    refused: FileRefused | None = None
+
+
+class _ReadAhead:
+    """Reads the files whose content is new (the first of each new SHA-256) on the pool, at most `window` ahead of
+    the one being landed. Later copies of a content are decided when their turn comes (a duplicate once the first
+    loaded)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, loader: _Loader, received: list[Received], window: int):
+        self.pool, self.loader, self.window = pool, loader, window
+        seen: set[str] = set()
+        self.todo: list[int] = []
+        for i, r in enumerate(received):
+            if not r.status and r.sha256 not in loader.loaded_shas and r.sha256 not in seen:
+                seen.add(r.sha256)
+                self.todo.append(i)
+        self.received = received
+        self.futures: dict[int, Future] = {}
+        self.next = 0
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.next < len(self.todo) and len(self.futures) < self.window:
+            i = self.todo[self.next]
+            self.futures[i] = self.pool.submit(self.loader.prepare, self.received[i])
+            self.next += 1
+
+    def result(self, i: int) -> _Prepared | None:
+        future = self.futures.pop(i, None)
+        self._fill()
+        return None if future is None else future.result()
+
+
 class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes, limits: Limits):
-        self.con, self.run_id, self.key, self.limits = con, run_id, hmac_key, limits
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, hmac_key: bytes, limits: Limits,
+                 timings: Timings):
+        self.con, self.run_id, self.key, self.limits, self.timings = con, run_id, hmac_key, limits, timings
         self.loaded_shas: dict[str, str] = dict(con.execute(
             "SELECT sha256, any_value(dataset) FROM meta.load_file WHERE status = 'loaded' GROUP BY 1").fetchall())
         self.seq = con.execute("SELECT coalesce(max(file_seq), 0) FROM meta.load_file").fetchall()[0][0]
+        self._warm_lock, self._warming = threading.Lock(), False
 
-    def file(self, r: Received) -> FileReport:
+    def warm(self) -> None:
+        """Great Expectations imports (~3 s) on a thread of its own as soon as a first file turns out readable, while
+        it is normalised and the next files read; a night whose new files are all refused never imports it."""
+        with self._warm_lock:
+            if self._warming:
+                return
+            self._warming = True
+
+        def importing() -> None:
+            with self.timings.timed("gx_import"):
+                warm_validation()
+        threading.Thread(target=importing, name="etl-gx-import", daemon=True).start()
+
+    def prepare(self, r: Received) -> _Prepared:
+        """Read and normalise one file from its archived copy (on a reading thread: touches no connection)."""
+        try:
+            with self.timings.timed("read"):
+                data = r.archived.read_bytes()
+                check_before_reading(data, self.limits)
+                raw = read_file(r.path, data)
+                del data
+                self.warm()
+                if raw.rows_read > self.limits.max_rows:   # a format whose rows could not be counted before reading
+                    raise FileRefused(f"文件有 {raw.rows_read:,} 行数据,超过上限 {self.limits.max_rows:,} 行",
+                                      raw.dataset.key)
+            with self.timings.timed("normalise"):
+                return _Prepared(raw, normalise(raw, self.key))
+        except FileRefused as exc:
+            return _Prepared(refused=exc)
+
+    def file(self, r: Received, prepared: _Prepared | None = None) -> FileReport:
         self.seq += 1
         path, sha = r.path, r.sha256
         report = FileReport(path.name, None, "duplicate")
@@ -389,12 +488,14 @@ class _Loader:
             report.dataset = self.loaded_shas[sha]
             report.reason = "与已入库文件内容完全相同(SHA-256一致),不重复入库"
         else:
+            prepared = prepared or self.prepare(r)   # a second copy of a content whose first was refused
             try:
-                check_before_reading(r.data, self.limits)
-                raw = read_file(path, r.data)
+                if prepared.refused:
+                    raise prepared.refused
+                raw = prepared.raw
                 report.dataset, report.encoding, sheet = raw.dataset.key, raw.encoding, raw.sheet
                 extras = "、".join(raw.extra_columns) or None
-                self._load(raw, report, mask_numbers_in(path.name), sha)
+                self._load(raw, prepared.norm, report, mask_numbers_in(path.name), sha)
                 report.status = "loaded"
                 self.loaded_shas[sha] = raw.dataset.key
             except FileRefused as exc:
@@ -412,15 +513,17 @@ class _Loader:
              report.rows_quarantined, extras, str(r.archived) if r.archived else None])
         return report
 
-    def _load(self, raw, report: FileReport, file_name: str, sha: str) -> None:
-        # validate imports Great Expectations (~3 s) on its first call: a night of duplicates never does
+    def _load(self, raw, norm, report: FileReport, file_name: str, sha: str) -> None:
         key = raw.dataset.key
-        if raw.rows_read > self.limits.max_rows:   # a format whose rows could not be counted before reading
-            raise FileRefused(f"文件有 {raw.rows_read:,} 行数据,超过上限 {self.limits.max_rows:,} 行", key)
-        norm = normalise(raw, self.key)
         previous = self.con.execute("""SELECT rows_read FROM meta.load_file WHERE dataset = ? AND status = 'loaded'
                                        ORDER BY file_seq DESC LIMIT 1""", [key]).fetchall()
-        checked = validate(key, norm.frame, previous[0][0] if previous else None)
+        with self.timings.timed("validate"):
+            checked = validate(key, norm.frame, previous[0][0] if previous else None)
+        with self.timings.timed("insert"):
+            self._insert(raw, norm, checked, report, file_name, sha)
+
+    def _insert(self, raw, norm, checked, report: FileReport, file_name: str, sha: str) -> None:
+        key = raw.dataset.key
         # One issue per (row, column): a value that could not be read is not also reported as missing.
         issues = pl.concat([norm.issues, checked.issues]).unique([ROW, "column"], keep="first", maintain_order=True)
         bad_rows = issues[ROW].unique()
@@ -473,7 +576,7 @@ class _Loader:
 STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件", "skipped": "跳过"}
 
 
-def _progress_line(i: int, n: int, f: FileReport) -> str:
+def progress_line(i: int, n: int, f: FileReport) -> str:
     head = f"[{i}/{n}] {f.file}  {f.dataset or '-'}  {f.encoding or ''}  {STATUS_TEXT[f.status]}"
     if f.status == "loaded":
         return f"{head}  读取 {f.rows_read:,} 行,入库 {f.rows_loaded:,} 行,隔离 {f.rows_quarantined:,} 行"

@@ -7,6 +7,7 @@ validated (_context, and the expectations package's builders): importing this mo
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -31,14 +32,26 @@ RESULT_SCHEMA = {"expectation": pl.String, "column": pl.String, "rule": pl.Strin
                  "unexpected_count": pl.Int64, "sample": pl.String}
 
 
-@cache
-def _context():
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+_CONTEXT: list = []                   # the process's one context, made once (etl.load warms it on another thread)
+_CONTEXT_LOCK = threading.Lock()
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+
+def _context():
+    if not _CONTEXT:
+        with _CONTEXT_LOCK:
+            if not _CONTEXT:
+                import great_expectations as gx
+                from great_expectations.data_context.types.base import ProgressBarsConfig
+
+                context = gx.get_context(mode="ephemeral")
+                context.variables.progress_bars = ProgressBarsConfig(globally=False)
+                _CONTEXT.append(context)
+    return _CONTEXT[0]
+
+
+def warm_validation() -> None:
+    """Import Great Expectations and make its context now (~3 s), e.g. while the first files are being read."""
+    _context()
 
 
 @cache

@@ -87,6 +87,12 @@ def test_loading_the_same_inbox_twice_adds_nothing(inbox, tmp_path):
     assert all(f.rows_read == f.rows_loaded == f.rows_quarantined == 0 for f in second.files)
     assert fetch(wh, "SELECT (SELECT count(*) FROM landing.mediation_case), "
                       "(SELECT count(*) FROM meta.quarantine)") == before
+    # nothing new: nothing copied, built or published (the file and its runs are as they were)
+    assert second.nothing_new and not second.published
+    assert fetch(wh, "SELECT count(*) FROM meta.load_run") == [(1,)]
+    assert "此前已拒收,文件内容未变" in next(f.reason for f in second.files if f.status == "refused")
+    third = run(inbox, wh, hmac_key=TEST_KEY, retry_refused=True)      # the refused file read again: a publish
+    assert third.published and not third.nothing_new
     assert fetch(wh, "SELECT count(*) FROM meta.load_run") == [(2,)]
 
 
@@ -105,7 +111,7 @@ def test_failure_in_the_middle_of_publish_leaves_previous_warehouse(inbox, tmp_p
 
     import warehouse.build
 
-    def explode(con):
+    def explode(con, *args):
         raise RuntimeError("disk full while building marts")
 
     monkeypatch.setattr(warehouse.build, "build_models", explode)

@@ -3,9 +3,18 @@
 Each SQL file `NN_name.sql` creates the one table `layer.name` (NN orders the build) and
 starts with a `-- grain:` line, the one sentence that says what one row is; it is recorded
 in meta.table_doc for the dashboard's definitions.
+
+Incremental nights. The landing tables only ever grow (a run appends the rows of the files it loaded, under its
+run id), and a staging model only renames and casts one landing table: so on a night that loaded files of some
+datasets, each of their staging tables gets just the new run's rows appended, and a mart is rebuilt only when a
+table it reads changed. Everything is rebuilt from scratch when the models themselves changed (a new release:
+another SQL file or reference file, recorded as a fingerprint in meta.model_state), or when a model is missing.
+Measured at province scale (benchmarks/etl.py): a whole build 4.3 s; a night that brings case files rebuilds the
+case marts only (about 2.5 s); a night with only small files well under a second.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -16,6 +25,12 @@ from etl import reference
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 LAYERS = ("staging", "marts")
 _GRAIN = re.compile(r"^--\s*grain:\s*(.+)$", re.MULTILINE)
+_TABLES = re.compile(r"\b((?:landing|staging|marts|meta|ref)\.[a-z_]+)\b")
+# what "only renames and casts" means in SQL: one SELECT over one landing table, no filter, join or grouping
+_STAGING = re.compile(r"^(?P<head>.*?)CREATE OR REPLACE TABLE (?P<table>staging\.[a-z_]+) AS\s+"
+                      r"(?P<select>SELECT\b(?:(?!\b(?:JOIN|WHERE|GROUP|UNION|QUALIFY|HAVING)\b).)*?"
+                      r"FROM (?P<source>landing\.[a-z_]+))\s*;\s*$", re.DOTALL)
+REFERENCE_TABLES = ("county", "township", "village", "population", "dispute_type")
 
 
 def sql_files() -> list[tuple[str, Path]]:
@@ -24,6 +39,21 @@ def sql_files() -> list[tuple[str, Path]]:
 
 def table_name(layer: str, path: Path) -> str:
     return f"{layer}.{path.stem.split('_', 1)[1]}"
+
+
+def inputs(sql: str, table: str) -> set[str]:
+    """The tables a model's SQL reads (comments aside), not the one it creates."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return set(_TABLES.findall(code)) - {table}
+
+
+def fingerprint() -> str:
+    """What the models are: every SQL file and reference file of this release, and this module."""
+    digest = hashlib.sha256()
+    files = [p for _, p in sql_files()] + sorted(reference.REFERENCE_DIR.glob("*.csv")) + [Path(__file__)]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -36,8 +66,40 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("frame")
 
 
-def build_models(con: duckdb.DuckDBPyConnection) -> None:
-    load_reference(con)
+def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute("""SELECT count(*) FROM information_schema.tables
+                           WHERE table_schema = 'meta' AND table_name = 'model_state'""").fetchall()[0][0]
+    if not found:
+        return None
+    rows = con.execute("SELECT fingerprint FROM meta.model_state").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _existing(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {f"{s}.{t}" for s, t in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()}
+
+
+def build_models(con: duckdb.DuckDBPyConnection, run_id: str | None = None,
+                 loaded: set[str] | None = None) -> dict[str, str]:
+    """Build every model, or only what this run's loads changed.
+
+    run_id and loaded (the datasets whose files this run loaded) make the build incremental; without them, or when
+    the models' fingerprint differs from the one the warehouse was built with, everything is rebuilt. Returns how
+    each model was made: "rebuilt", "appended" (staging: this run's rows added) or "kept".
+    """
+    current = fingerprint()
+    full = run_id is None or loaded is None or stored_fingerprint(con) != current
+    existing = set() if full else _existing(con)
+    if full:
+        load_reference(con)
+    # landing.* grows for the datasets loaded; the meta tables models read (which file a row came from) change for
+    # them only when a file was loaded (a night of duplicates and refusals adds no row any model would find)
+    changed = {f"landing.{key}" for key in (loaded or ())}
+    if loaded:
+        changed |= {"meta.load_file", "meta.load_run", "meta.quarantine", "meta.expectation_result"}
+    done: dict[str, str] = {}
     docs = []
     for layer, path in sql_files():
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
@@ -45,7 +107,26 @@ def build_models(con: duckdb.DuckDBPyConnection) -> None:
         grain = _GRAIN.search(sql)
         if not grain:
             raise ValueError(f"{path} has no '-- grain:' line")
-        con.execute(sql)
-        docs.append((table_name(layer, path), layer, grain.group(1).strip()))
-    con.execute("CREATE OR REPLACE TABLE meta.table_doc (table_name VARCHAR, layer VARCHAR, grain VARCHAR)")
-    con.executemany("INSERT INTO meta.table_doc VALUES (?, ?, ?)", docs)
+        table = table_name(layer, path)
+        docs.append((table, layer, grain.group(1).strip()))
+        staging = _STAGING.match(sql) if layer == "staging" else None
+        if full or table not in existing or (layer == "staging" and not staging and inputs(sql, table) & changed):
+            con.execute(sql)
+            done[table] = "rebuilt"
+        elif staging and staging["source"] in changed:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({staging['select']} WHERE _run_id = ?)",
+                        [run_id])
+            done[table] = "appended"
+        elif layer == "marts" and inputs(sql, table) & changed:
+            con.execute(sql)
+            done[table] = "rebuilt"
+        else:
+            done[table] = "kept"
+            continue
+        changed.add(table)
+    if full:
+        con.execute("CREATE OR REPLACE TABLE meta.table_doc (table_name VARCHAR, layer VARCHAR, grain VARCHAR)")
+        con.executemany("INSERT INTO meta.table_doc VALUES (?, ?, ?)", docs)
+        con.execute("CREATE OR REPLACE TABLE meta.model_state (fingerprint VARCHAR, built_by_run VARCHAR)")
+        con.execute("INSERT INTO meta.model_state VALUES (?, ?)", [current, run_id])
+    return done

@@ -27,14 +27,16 @@ import duckdb
 
 import expectations
 from etl.contract import DATASETS
-from etl.load import (OWNER_FILE, EtlDiskFull, EtlError, FileReport, Limits, check_hmac_key, disk_full,
-                      hmac_key_from_env, land, naming_a_full_disk, private_dir, purge_archive, receive,
-                      remove_partial_archives)
+from etl.load import (OWNER_FILE, EtlDiskFull, EtlError, FileReport, Limits, Received, Timings, check_hmac_key,
+                      disk_full, hmac_key_from_env, land, naming_a_full_disk, private_dir, progress_line,
+                      purge_archive, receive, remove_partial_archives)
+from etl.pii import mask_numbers_in
 from warehouse import build
 
 __all__ = ["EtlDiskFull", "EtlError", "EtlInterrupted", "EtlLocked", "FileReport", "Limits", "RunReport",
            "check_mart_keys", "run", "run_lock"]
 BEIJING = timedelta(hours=8)
+DUCKDB_MEMORY_LIMIT = "1GB"   # the build's share of a 2 GB night (the reading threads hold a few files besides)
 
 
 class EtlInterrupted(BaseException):
@@ -82,22 +84,33 @@ class RunReport:
     files: list[FileReport] = field(default_factory=list)
     leftovers_removed: int = 0        # what killed runs left: building copies, their .wal, archive .part files
     archive_purged: int = 0           # raw files older than --archive-keep-days, deleted at the start
+    nothing_new: bool = False         # every file's content was loaded or refused before: nothing was published
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per phase (etl.load.Timings)
+    models: dict[str, str] = field(default_factory=dict)      # how each model was made (warehouse.build)
 
     def to_json(self) -> dict:
         keys = ("file", "dataset", "status", "reason", "rows_read", "rows_loaded", "rows_quarantined")
-        return {"published": self.published, "run_id": self.run_id, "warehouse": self.warehouse,
-                "leftovers_removed": self.leftovers_removed, "archive_purged": self.archive_purged,
+        return {"published": self.published, "nothing_new": self.nothing_new, "run_id": self.run_id,
+                "warehouse": self.warehouse, "leftovers_removed": self.leftovers_removed,
+                "archive_purged": self.archive_purged,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()},
                 "files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
 
 
 def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key: bytes | None = None,
         progress: Callable[[str], None] = lambda _: None, limits: Limits = Limits(),
-        archive_keep_days: int | None = None, allow_demo_key: bool = False) -> RunReport:
+        archive_keep_days: int | None = None, allow_demo_key: bool = False, retry_refused: bool = False,
+        memory_limit: str = DUCKDB_MEMORY_LIMIT) -> RunReport:
     """Load every file of the inbox and publish a new warehouse; raises EtlError when nothing is published.
 
     hmac_key: None reads PII_HMAC_KEY (and the demo opt-in ETL_ALLOW_DEMO_KEY) from the environment; a key given
     here must be as long (32 bytes), and is the demo key only with allow_demo_key. archive_keep_days: None keeps
     every raw file; N deletes those not received for N days, at the start of the run.
+
+    A night whose every file was seen before (loaded, or refused: retry_refused reads those again, e.g. after the
+    limits were raised) publishes nothing and leaves the warehouse as it is (report.nothing_new), unless the models
+    changed since it was built. memory_limit bounds DuckDB's memory while building (it spills to a temporary folder
+    beside the building copy beyond that).
     """
     inbox, warehouse = Path(inbox), Path(warehouse)
     key = hmac_key_from_env() if hmac_key is None else check_hmac_key(hmac_key, allow_demo_key)
@@ -112,7 +125,8 @@ def run(inbox: Path, warehouse: Path, archive_dir: Path | None = None, hmac_key:
     try:
         private_dir(warehouse.parent)
         with run_lock(warehouse):
-            return _run(inbox, warehouse, archive_dir, key, progress, limits, archive_keep_days)
+            return _run(inbox, warehouse, archive_dir, key, progress, limits, archive_keep_days, retry_refused,
+                        memory_limit)
     finally:
         os.umask(umask)
 
@@ -129,11 +143,13 @@ def _remove(path: Path) -> None:
 
 
 def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: Callable[[str], None],
-         limits: Limits, archive_keep_days: int | None) -> RunReport:
+         limits: Limits, archive_keep_days: int | None, retry_refused: bool, memory_limit: str) -> RunReport:
     started = datetime.now(timezone.utc).replace(tzinfo=None)   # stored in UTC; shown +8 everywhere
     # the run's id is read by people (数据质量, downloads' 入库批次): it carries its Beijing start time
     run_id = (started + BEIJING).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(False, run_id, str(warehouse))
+    timings = Timings()
+    report.timings = timings
 
     # Holding the lock, nothing else can be writing these: what a killed run left is removed now.
     leftovers = _building_leftovers(warehouse)
@@ -146,32 +162,77 @@ def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: 
     if archive_keep_days is not None:
         progress(f"原始文件归档保留 {archive_keep_days} 天:删除过期文件 {report.archive_purged} 个")
 
-    received = receive(inbox, archive_dir, limits)  # archived before anything else can go wrong
+    with timings.timed("receive"):
+        received = receive(inbox, archive_dir, limits)  # archived before anything else can go wrong
+    if warehouse.exists() and _nothing_new(warehouse, received, report, retry_refused):
+        for i, f in enumerate(report.files, 1):
+            progress(progress_line(i, len(report.files), f))
+        return report
 
     building = warehouse.with_name(f".{warehouse.name}.{run_id}.building")
     try:
         with naming_a_full_disk(building), _naming_duckdb_full_disk(building):
-            if warehouse.exists():
-                shutil.copyfile(warehouse, building)
-            con = duckdb.connect(str(building))
+            with timings.timed("copy"):
+                if warehouse.exists():
+                    shutil.copyfile(warehouse, building)
+            # DuckDB's memory bounded, spilling beyond it next to the building copy (removed with it on failure)
+            con = duckdb.connect(str(building), config={"memory_limit": memory_limit,
+                                                        "temp_directory": f"{building}.tmp"})
             os.chmod(building, OWNER_FILE)   # copyfile and DuckDB create it by the umask
             try:
-                report.files = land(con, received, run_id, key, progress, limits)
-                build.build_models(con)
-                check_mart_keys(con, run_id)
+                report.files = land(con, received, run_id, key, progress, limits, timings)
+                with timings.timed("build"):
+                    loaded = {f.dataset for f in report.files if f.status == "loaded"}
+                    report.models = build.build_models(con, run_id, loaded)
+                with timings.timed("check"):
+                    check_mart_keys(con, run_id)
                 _record_run(con, report, inbox, started)
-                con.execute("CHECKPOINT")
+                with timings.timed("publish"):
+                    con.execute("CHECKPOINT")
             finally:
                 con.close()
-            _fsync_file(building)
-            os.replace(building, warehouse)
-            _fsync_dir(warehouse.parent)
+            with timings.timed("publish"):
+                _fsync_file(building)
+                os.replace(building, warehouse)
+                _fsync_dir(warehouse.parent)
     except BaseException:
         for path in (building, Path(f"{building}.wal"), Path(f"{building}.tmp")):
             _remove(path)
         raise
     report.published = True
     return report
+
+
+def _nothing_new(warehouse: Path, received: list[Received], report: RunReport, retry_refused: bool) -> bool:
+    """True when no file brings content the warehouse has not seen and the models are those it was built with: then
+    report.files says what each file was (a duplicate, refused before with its reason, skipped) and nothing is
+    copied, built or published. Read from the published warehouse, read-only, beside the dashboard's readers."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if build.stored_fingerprint(con) != build.fingerprint():
+            return False
+        known = {sha: (status, dataset, reason) for sha, status, dataset, reason in con.execute("""
+            SELECT sha256, CASE WHEN bool_or(status = 'loaded') THEN 'loaded' ELSE arg_max(status, file_seq) END,
+                   arg_max(dataset, file_seq), arg_max(reason, file_seq)
+            FROM meta.load_file WHERE sha256 IS NOT NULL AND status IN ('loaded', 'refused') GROUP BY sha256
+        """).fetchall()}
+    finally:
+        con.close()
+    files = []
+    for r in received:
+        name = mask_numbers_in(r.path.name)
+        if r.status:
+            files.append(FileReport(name, None, r.status, mask_numbers_in(r.reason)))
+            continue
+        status, dataset, reason = known.get(r.sha256, (None, None, None))
+        if status == "loaded":
+            files.append(FileReport(name, dataset, "duplicate", "与已入库文件内容完全相同(SHA-256一致),不重复入库"))
+        elif status == "refused" and not retry_refused:
+            files.append(FileReport(name, dataset, "refused", f"此前已拒收,文件内容未变:{reason}"))
+        else:
+            return False
+    report.files, report.nothing_new = files, True
+    return True
 
 
 @contextmanager
