@@ -6,6 +6,8 @@ import hmac
 from datetime import date, datetime
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from etl.normalise import normalise
@@ -157,3 +159,17 @@ def test_unknown_dispute_type_and_aliases(tmp_path):
     n = case_rows(tmp_path, {"纠纷类型": "欠薪纠纷"}, {"纠纷类型": "天外纠纷"})
     assert n.frame["纠纷类型_code"].to_list() == ["1001", None]
     assert n.issues.select("_row", "rule").rows() == [(3, "dispute_type")]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.one_of(
+    st.none(), st.text(alphabet=st.sampled_from("0123456789-/: 年月日T.１"), max_size=20),
+    st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")), st.dates().map(str),
+    st.builds(lambda y, m, d, h: f"{y:04d}-{m:02d}-{d:02d} {h:02d}:00:00",
+              st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99))), max_size=6))
+def test_dates_in_an_exports_own_form_read_as_by_the_general_rule(values):
+    """The fast path (one strptime for 2023-09-26 00:00:00 and 2023-09-26) gives what the general expression gives."""
+    from etl.normalise import _datetime, datetimes
+    text = pl.Series("t", values, dtype=pl.String)
+    assert datetimes(text).equals(pl.DataFrame({"t": text}).select(_datetime(pl.col("t"))).to_series(),
+                                  null_equal=True)

@@ -172,3 +172,11 @@ def _mask_names_one_by_one(text):
 def test_names_masked_in_one_expression_as_one_by_one(values):
     column = pl.Series(values, dtype=pl.String)
     assert pl.select(mask_names(pl.lit(column))).to_series().to_list() == [_mask_names_one_by_one(v) for v in values]
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, database=None)
+@given(st.binary(min_size=32, max_size=200), st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=5))
+def test_identity_hashes_are_rfc_2104_hmac_sha256(key, values):
+    from etl.normalise import _hmac_map
+    expected = {v: hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values if v is not None}
+    assert _hmac_map(pl.Series(values, dtype=pl.String), key) == expected
