@@ -528,3 +528,29 @@ def test_existing_output_directory_keeps_other_files(tmp_path):
     assert (used / "说明.txt").read_text(encoding="utf-8") == "收件目录里别人的文件"
     for p in fresh.iterdir():
         assert (used / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_a_period_beyond_one_worksheet_is_written_as_csv_not_cut(tmp_path, monkeypatch):
+    """Excel holds 1,048,576 rows per sheet and xlsxwriter returns -1 past them instead of raising: a larger period
+    is written as UTF-8 CSV, whole; any write the sheet refuses raises."""
+    import random
+
+    import xlsxwriter
+
+    from etl.read import read_file
+    from etl.simulate import writers
+    header = [c.name for c in DATASETS["monthly_case_report"].columns]
+    rows = [dict.fromkeys(header) | {"所属区县": "昌图县", "所属乡镇(街道)": "昌图镇", "统计月份": f"2023-{m:02d}",
+                                     "受理案件数": m, "调解成功数": m} for m in range(1, 13)]
+    export = writers.Export("人民调解统计月报_全年.xlsx", "monthly_case_report", "人民调解统计月报", header, rows,
+                            writers.FileStyle("xlsx", title_rows=("人民调解统计月报",)))
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 10)
+    path = writers.write(export, tmp_path, random.Random(1))
+    assert path.name == "人民调解统计月报_全年.csv" and read_file(path).rows_read == 12
+
+    book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    sheet = writers._Checked(book.add_worksheet(), "x.xlsx")
+    sheet.write_string(1_048_575, 0, "最后一行")   # the last row Excel has
+    with pytest.raises(ValueError, match="returned -1"):
+        sheet.write_string(1_048_576, 0, "超出")
+    book.close()

@@ -198,9 +198,12 @@ def generate(out_dir: Path, seed: int = 2023, scale: float = 1.0, messy: bool = 
         planted["bad_rows"] += bad
     files, written = [], []
     for export in exports:
-        written.append(write(export, out_dir, write_rng))
-        files.append({"file": export.name, "dataset": export.dataset, "format": export.style.format,
-                      "encoding": export.encoding, "rows": len(export.rows)})
+        path = write(export, out_dir, write_rng)   # a period beyond one worksheet is written as CSV
+        written.append(path)
+        as_csv = path.suffix == ".csv"
+        files.append({"file": path.name, "dataset": export.dataset, "format": "csv" if as_csv else "xlsx",
+                      "encoding": export.encoding if not as_csv or export.style.format == "csv" else "utf-8-sig",
+                      "rows": len(export.rows)})
     if messy:
         extra, planted["bad_files"] = bad_files(exports)
         for name, data in extra:

@@ -9,7 +9,7 @@ import csv
 import io
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -213,7 +213,21 @@ def data_row_number(export: Export, index: int) -> int:
     return len(export.style.title_rows) + 2 + index
 
 
+XLSX_MAX_ROWS = 1_048_576   # rows of one Excel worksheet
+
+
+def sheet_rows(export: Export) -> int:
+    return len(export.style.title_rows) + 1 + len(export.rows) + (1 if export.style.total_row else 0)
+
+
 def write(export: Export, out_dir: Path, rng: random.Random) -> Path:
+    """Write the export; returns the file written. A period too large for one worksheet (a national year) is written
+    as UTF-8 CSV under the same name with .csv, as the source systems do, never cut at Excel's row limit."""
+    style = export.style
+    if style.format == "xlsx" and sheet_rows(export) > XLSX_MAX_ROWS:
+        style = replace(style, format="csv", encoding="utf-8-sig", note_sheet=None)
+        export = Export(str(Path(export.name).with_suffix(".csv")), export.dataset, export.prefix, export.header,
+                        export.rows, style)
     export = Export(export.name, export.dataset, export.prefix, export.header, with_place_forms(export), export.style)
     header = _ordered_header(export, rng)
     path = out_dir / export.name
@@ -238,6 +252,25 @@ def _write_csv(export: Export, header: list[str], path: Path) -> None:
     path.write_bytes(buf.getvalue().encode(export.style.encoding))
 
 
+class _Checked:
+    """A worksheet whose writes raise instead of returning xlsxwriter's error codes (-1: beyond the sheet's rows or
+    columns, -2: a string too long), which it otherwise returns silently."""
+
+    def __init__(self, sheet, name: str):
+        self.sheet, self.name = sheet, name
+
+    def __getattr__(self, method: str):
+        write = getattr(self.sheet, method)
+
+        def checked(*args, **kwargs):
+            code = write(*args, **kwargs)
+            if isinstance(code, int) and code < 0:
+                raise ValueError(f"{self.name}: xlsxwriter {method}{args[:2]} returned {code}")
+            return code
+        setattr(self, method, checked)   # looked up once per method, not per cell
+        return checked
+
+
 def _write_xlsx(export: Export, header: list[str], path: Path) -> None:
     import xlsxwriter
 
@@ -246,7 +279,7 @@ def _write_xlsx(export: Export, header: list[str], path: Path) -> None:
     if export.style.note_sheet:
         note = wb.add_worksheet(export.style.note_sheet)
         note.write(0, 0, f"本工作簿由系统导出,数据见“{export.prefix}”工作表。")
-    ws = wb.add_worksheet(export.prefix)
+    ws = _Checked(wb.add_worksheet(export.prefix), export.name)
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     bold = wb.add_format({"bold": True})
