@@ -195,6 +195,18 @@ def download_button(label: str, data: Any, *, where: Any = st, file_name: str, m
         where.download_button(label, data, file_name=file_name, mime=mime, key=key, on_click=record, **options)
 
 
+def pager(total: int, key: str, size: int, what: str = "条记录") -> int:
+    """The page number (from 1) of a long table shown `size` rows at a time: a number field when there is more than
+    one page. A narrower filter with fewer pages starts again at the first."""
+    pages = -(-total // size)
+    if pages <= 1:
+        return 1
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = 1
+    return int(st.number_input(f"页码(共 {pages:,} 页,每页 {size:,} {what})", min_value=1, max_value=pages,
+                               step=1, key=key))
+
+
 def may_list(what: str) -> bool:
     """Whether the user's role sees person-level lists; if not, say so where the list would be. (The list's own
     function refuses the role too — dashboard.access.require — this only keeps the rest of the page.)"""

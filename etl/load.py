@@ -448,8 +448,8 @@ class _Loader:
         self._warm_lock, self._warming = threading.Lock(), False
 
     def warm(self) -> None:
-        """Great Expectations imports (~3 s) on a thread of its own as soon as a first file turns out readable, while
-        it is normalised and the next files read; a night whose new files are all refused never imports it."""
+        """Great Expectations imports (~3 s) on a thread of its own as soon as a first new file passes the limits,
+        while it is read and normalised; a night whose new files are all refused before reading never imports it."""
         with self._warm_lock:
             if self._warming:
                 return
@@ -466,9 +466,9 @@ class _Loader:
             with self.timings.timed("read"):
                 data = r.archived.read_bytes()
                 check_before_reading(data, self.limits)
+                self.warm()           # a file within the limits: Great Expectations imports while it is read
                 raw = read_file(r.path, data)
                 del data
-                self.warm()
                 if raw.rows_read > self.limits.max_rows:   # a format whose rows could not be counted before reading
                     raise FileRefused(f"文件有 {raw.rows_read:,} 行数据,超过上限 {self.limits.max_rows:,} 行",
                                       raw.dataset.key)

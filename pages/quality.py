@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import quality, queries
 from dashboard.definitions import definitions
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
-from dashboard.frame import data, download_button, filters, may_list, not_applied_note
+from dashboard.frame import data, download_button, filters, may_list, not_applied_note, pager
 
 f = filters()
 DEFINITIONS = definitions()
@@ -123,13 +123,7 @@ elif may_list("隔离数据的逐行明细"):
     st.markdown(f"符合条件的隔离数据 **{counts['rows']:,} 行**,共 **{counts['issues']:,} 条问题**(一行可违反多条规则)。")
     # one page at a time, cut in SQL: a quarantine of millions of issues never comes into the session whole
     size = quality.PAGE_SIZE
-    pages = -(-counts["issues"] // size)
-    page = 1
-    if pages > 1:
-        if st.session_state.get("q_page", 1) > pages:   # a narrower filter has fewer pages: back to the first
-            st.session_state["q_page"] = 1
-        page = int(st.number_input(f"页码(共 {pages:,} 页,每页 {size:,} 条问题)", min_value=1, max_value=pages,
-                                   step=1, key="q_page"))
+    page = pager(counts["issues"], "q_page", size, "条问题")
     table = data(quality.quarantine, qf, None, (page - 1) * size, size)
     st.caption(f"第 {(page - 1) * size + 1:,}–{(page - 1) * size + table.height:,} 条问题,共 {counts['issues']:,} 条;"
                "按文件、行号排列。")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import access, metrics, ranking
 from dashboard.definitions import deduction_definitions, definitions, indicator_definitions, pct
-from dashboard.frame import data, download_button, filters, may_list, not_applied_note
+from dashboard.frame import data, download_button, filters, may_list, not_applied_note, pager
 from warehouse import score_export
 
 f = filters()  # the shared frame (sidebar): its as-of date is this page's; the area filters do not apply
@@ -162,18 +162,29 @@ own = access.current().county   # a 县区用户 traces only the own county (dri
 counties = {c.county_code: c.county for c in card.counties if own in (None, c.county_code)}
 options = ranking.drill_options(card)
 s1, s2 = st.columns(2)
+# nothing is traced until a county and an indicator are chosen: a province's trace is tens of thousands of records
 county_code = s1.selectbox("区县", options=list(counties), format_func=counties.get, key="r_drill_county",
-                           placeholder="请选择区县")
+                           index=None, placeholder="请选择区县")
 key = s2.selectbox("指标或扣分项", options=list(options), format_func=options.get, key="r_drill_key",
-                   placeholder="请选择指标")
+                   index=None, placeholder="请选择指标或扣分项")
+TRACE_PAGE = 200   # records per page of a trace: the browser gets one page, never the whole trace
+
+
 def _records(frame, key: str) -> None:
+    page = pager(frame.height, f"{key}_page", TRACE_PAGE)
+    if frame.height > TRACE_PAGE:
+        st.caption(f"第 {(page - 1) * TRACE_PAGE + 1:,}–{min(page * TRACE_PAGE, frame.height):,} 条,"
+                   f"共 {frame.height:,} 条")
+    frame = frame.slice((page - 1) * TRACE_PAGE, TRACE_PAGE)
     dates, datetimes = ranking.date_columns(frame)
     st.dataframe(frame, hide_index=True, key=key, column_config={
         **{c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c in dates},
         **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm") for c in datetimes}})
 
 
-if county_code and key and may_list("指标的逐条记录"):
+if not (county_code and key):
+    st.info("选择区县和指标(或扣分项)后显示其逐条记录。", icon=":material/manage_search:")
+elif may_list("指标的逐条记录"):
     tr = data(ranking.drill_down, county_code, key, as_of)
     county = card.county(county_code)
     if tr.result is not None:

@@ -169,10 +169,26 @@ def test_drill_down_counts_match_the_table(page, demo_warehouse, key):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["分子"] == f"{int(numerator):,}"
     assert metrics["分母"] == f"{int(denominator):,}"
+    # every record behind the numbers is in the trace; the browser gets one page of it at a time
+    tr = ranking.drill_down(county.county_code, key, card.as_of, None, demo_warehouse)
+    num_all, den_all = ranking.labelled(tr.numerator), ranking.labelled(tr.denominator)
+    assert num_all["分子计数"].sum() == numerator and den_all["分母计数"].sum() == denominator
     num_rows = next(df.value for df in at.dataframe if "分子计数" in df.value.columns)
     den_rows = next(df.value for df in at.dataframe if "分母计数" in df.value.columns)
-    assert num_rows["分子计数"].sum() == numerator
-    assert den_rows["分母计数"].sum() == denominator
+    assert len(num_rows) == min(tr.numerator.height, 200) and len(den_rows) == min(tr.denominator.height, 200)
+    if tr.denominator.height > 200:
+        assert any(f"共 {tr.denominator.height:,} 条" in c.value for c in at.caption)
+        at.number_input(key="r_drill_den_page").set_value(2).run()
+        den_rows = next(df.value for df in at.dataframe if "分母计数" in df.value.columns)
+        assert len(den_rows) == min(tr.denominator.height - 200, 200)
+
+
+def test_nothing_is_traced_until_asked(page):
+    """A trace is tens of thousands of records at province scale: none is sent until a county and an indicator are
+    chosen."""
+    assert page.selectbox(key="r_drill_county").value is None and page.selectbox(key="r_drill_key").value is None
+    assert not any("分子计数" in df.value.columns or "分母计数" in df.value.columns for df in page.dataframe)
+    assert any("选择区县和指标" in i.value for i in page.info)
 
 
 def test_indicator_definitions_are_on_the_page(page):

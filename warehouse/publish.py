@@ -180,6 +180,9 @@ def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: 
                                                         "temp_directory": f"{building}.tmp"})
             os.chmod(building, OWNER_FILE)   # copyfile and DuckDB create it by the umask
             try:
+                # one transaction for the night: each statement committing on its own wrote its rows twice (log,
+                # then file); a failure discards the building copy anyway
+                con.execute("BEGIN TRANSACTION")
                 report.files = land(con, received, run_id, key, progress, limits, timings)
                 with timings.timed("build"):
                     loaded = {f.dataset for f in report.files if f.status == "loaded"}
@@ -188,6 +191,7 @@ def _run(inbox: Path, warehouse: Path, archive_dir: Path, key: bytes, progress: 
                     check_mart_keys(con, run_id)
                 _record_run(con, report, inbox, started)
                 with timings.timed("publish"):
+                    con.execute("COMMIT")
                     con.execute("CHECKPOINT")
             finally:
                 con.close()

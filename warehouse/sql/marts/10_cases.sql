@@ -1,4 +1,5 @@
 -- grain: one row per case (案件编号) in its latest version: the latest 录入时间, then the later file, then the later row.
+-- incremental: staging.mediation_case.case_id
 CREATE OR REPLACE TABLE marts.cases AS
 WITH ranked AS (
     SELECT *, count(*) OVER (PARTITION BY case_id) AS versions_loaded,

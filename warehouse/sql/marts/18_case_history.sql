@@ -1,4 +1,5 @@
 -- grain: one row per loaded version of a case (each 人民调解案件 row of any file), with the file it came from and its place in the case's history.
+-- incremental: staging.mediation_case.case_id
 -- version_no counts from 1 in the order of marts.cases' latest-version rule reversed (录入时间, then file received, then
 -- row in the file), so is_current (version_no = versions_loaded) marks exactly the version kept in marts.cases.
 -- changed_columns lists what differs from the previous version (NULL for the first; empty for an identical copy).
