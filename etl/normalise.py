@@ -12,7 +12,6 @@ shown in quarantine, has the identity and mobile numbers it may hold masked (etl
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from functools import cache
 
