@@ -1,6 +1,7 @@
 """铁岭市矛盾纠纷预防化解专项行动 dashboard: `streamlit run app.py` (the README's `make demo` does it)."""
 from pathlib import Path
 
+import dashboard.preload  # noqa: F401 - first: heavy libraries imported whole before two sessions race for them
 from dashboard import access
 from dashboard.frame import main
 

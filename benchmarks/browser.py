@@ -42,13 +42,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-dev-shm-usage"]
 SECRET = "benchmark-cookie-secret-0123456789abcdef"   # ≥ 32 bytes, this benchmark's own
 USER, PASSWORD = "bench-analyst", "Bench-password-1"
-DONE = """(title) => {
+# The script run is over and its output is in the page (the server's part) …
+RUN_OVER = """(title) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
     const h1 = document.querySelector('[data-testid="stMain"] h1');
     return !title || (h1 && h1.textContent.trim().startsWith(title));
 }"""
+# … and the browser has drawn every element (tables and charts load their code lazily, behind a skeleton)
+DONE = RUN_OVER.replace("return !title ||", """if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+    return !title ||""")
 TARGETS = {"first load": 3.0, "warm switch": 0.8, "filter change": 1.0, "download": 2.0}
 
 
@@ -116,21 +119,38 @@ def wait_done(page, title: str | None) -> None:
     page.wait_for_function(DONE, arg=title, timeout=120_000, polling=50)
 
 
-def open_page(page, url: str, path: str, title: str) -> float:
+def link(path: str) -> str:
+    """A page's address: the app's default page (the first, 总览) is served at the root."""
+    from dashboard.frame import PAGES
+
+    return "" if path == PAGES[0][3] else path
+
+
+def open_page(page, url: str, path: str, title: str, split: list | None = None) -> float:
+    """Seconds until the page is drawn; `split` gets the seconds until the script run was over."""
     started = time.perf_counter()
-    page.goto(f"{url}/{path}")
+    page.goto(f"{url}/{link(path)}")
+    page.wait_for_function(RUN_OVER, arg=title, timeout=120_000, polling=20)
+    if split is not None:
+        split.append(time.perf_counter() - started)
     wait_done(page, title)
     return time.perf_counter() - started
 
 
-def switch(page, title: str) -> float:
+def _until_drawn(page, title: str | None, started: float) -> tuple[float, float]:
+    page.wait_for_function(RUN_OVER, arg=title, timeout=120_000, polling=20)
+    run = time.perf_counter() - started
+    wait_done(page, title)
+    return run, time.perf_counter() - started
+
+
+def switch(page, title: str) -> tuple[float, float]:
     started = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    wait_done(page, title)
-    return time.perf_counter() - started
+    return _until_drawn(page, title, started)
 
 
-def change_county(page, title: str, county: str = "开原市") -> float | None:
+def change_county(page, title: str, county: str = "开原市") -> tuple[float, float] | None:
     box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
         has=page.get_by_text("区县", exact=True))
     if not box.count():
@@ -139,10 +159,9 @@ def change_county(page, title: str, county: str = "开原市") -> float | None:
     started = time.perf_counter()
     page.get_by_role("option", name=county, exact=True).click()
     page.wait_for_function("() => location.search.includes('county=')", timeout=60_000, polling=20)
-    wait_done(page, title)
-    elapsed = time.perf_counter() - started
+    times = _until_drawn(page, title, started)
     page.keyboard.press("Escape")
-    return elapsed
+    return times
 
 
 def download(page) -> float | None:
@@ -162,38 +181,44 @@ def page_figures(browser, urls: list[str], accounts: Path) -> None:
     url = urls[0]
     print(f"\n(c) every page in Chromium, server {url} (1440×1000); targets: "
           + ", ".join(f"{k} ≤ {v:g} s" for k, v in TARGETS.items()))
-    print(f"{'page':<8} {'first load (fresh server)':>26} {'first load (warm)':>18} {'warm switch':>12} "
+    print("first load: a new browser session opening the page's link, on a fresh server and once warm, as 'run / "
+          "drawn': the script run over and shown, then every table and chart drawn by the browser (on the same 2 "
+          "cores as the server here)")
+    print(f"{'page':<8} {'first load, fresh':>18} {'first load, warm':>17} {'warm switch':>12} "
           f"{'filter change':>14} {'download':>9}")
     context = new_context(browser, url, accounts)
-    cold = {}
-    for _file, title, _icon, path in PAGES:          # each page's first render in the server process
-        page = context.new_page()
-        cold[title] = open_page(page, url, path, title)
+
+    def first_load(path: str, title: str) -> tuple[float, float]:
+        page, run = context.new_page(), []
+        drawn = open_page(page, url, path, title, run)
         page.close()
-    worst = dict.fromkeys(TARGETS, 0.0)
+        return run[0], drawn
+
+    cold = {title: first_load(path, title) for _f, title, _i, path in PAGES}   # each page's first in the process
+    worst = {k: [0.0, 0.0] for k in TARGETS}
     session = context.new_page()
     open_page(session, url, PAGES[-1][3], PAGES[-1][1])
+    show = lambda v: "—" if v is None else f"{v[0]:.2f} / {v[1]:.2f}"  # noqa: E731
     for _file, title, _icon, path in PAGES:
-        page = context.new_page()
-        first = open_page(page, url, path, title)
-        page.close()
+        first = first_load(path, title)
+        other = PAGES[-1][1] if title != PAGES[-1][1] else PAGES[0][1]
         switch(session, title)                          # once, so the next switch to it is a warm one
-        session.get_by_test_id("stSidebarNav").get_by_role("link").first.click()
-        wait_done(session, None)
+        switch(session, other)
         warm = switch(session, title)
         filtered = change_county(session, title)
         got = download(session)
-        session.goto(f"{url}/{path}")                    # back to no filter for the next page
+        session.goto(f"{url}/{link(path)}")              # back to no filter for the next page
         wait_done(session, title)
-        for k, v in (("first load", first), ("warm switch", warm), ("filter change", filtered), ("download", got)):
+        for k, v in (("first load", first), ("warm switch", warm), ("filter change", filtered),
+                     ("download", None if got is None else (got, got))):
             if v is not None:
-                worst[k] = max(worst[k], v)
-        show = lambda v: "—" if v is None else f"{v:.2f} s"  # noqa: E731
-        print(f"{title:<8} {show(cold[title]):>26} {show(first):>18} {show(warm):>12} {show(filtered):>14} "
-              f"{show(got):>9}")
+                worst[k] = [max(worst[k][0], v[0]), max(worst[k][1], v[1])]
+        print(f"{title:<8} {show(cold[title]):>18} {show(first):>17} {show(warm):>12} {show(filtered):>14} "
+              f"{'—' if got is None else f'{got:.2f}':>9}")
     context.close()
-    print("slowest: " + ", ".join(f"{k} {v:.2f} s ({'meets' if v <= TARGETS[k] else 'misses'} ≤ {TARGETS[k]:g} s)"
-                                  for k, v in worst.items()))
+    print("slowest (run / drawn, s): " + "; ".join(
+        f"{k} {v[0]:.2f} / {v[1]:.2f} (target {TARGETS[k]:g}: run {'meets' if v[0] <= TARGETS[k] else 'misses'}, "
+        f"drawn {'meets' if v[1] <= TARGETS[k] else 'misses'})" for k, v in worst.items()))
 
 
 def concurrent(urls: list[str], accounts: Path, sessions: int, publish) -> None:
@@ -226,7 +251,7 @@ def concurrent(urls: list[str], accounts: Path, sessions: int, publish) -> None:
             _file, title, _icon, path = PAGES[(i + k) % len(PAGES)]
             try:
                 started = time.perf_counter()
-                await page.goto(f"{url}/{path}")
+                await page.goto(f"{url}/{link(path)}")
                 await page.wait_for_function(DONE, arg=title, timeout=180_000, polling=100)
                 times.append(time.perf_counter() - started)
                 boxes = page.get_by_test_id("stException")
@@ -263,10 +288,14 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--inbox", type=Path, help="files the publish during (d) loads (default: none, no publish)")
+    parser.add_argument("--only", choices=["pages", "sessions"], help="run only (c) or only (d)")
     args = parser.parse_args()
+    import logging
+
     from playwright.sync_api import sync_playwright
 
     from dashboard.accounts import Store
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     work = Path(tempfile.mkdtemp(prefix="tieling-browser-bench-"))
     wh = work / "warehouse.duckdb"
@@ -275,12 +304,14 @@ def main() -> None:
     Store(accounts).add(USER, "analyst", PASSWORD)
     env = {**os.environ, "WAREHOUSE_PATH": str(wh), "ACCOUNTS_PATH": str(accounts),
            "DASHBOARD_COOKIE_SECRET": SECRET}
+    os.environ["DASHBOARD_COOKIE_SECRET"] = SECRET       # this process signs the sessions' cookies
     print(f"warehouse {args.warehouse} ({wh.stat().st_size / 1e6:.0f} MB), {os.cpu_count()} cores")
     urls, procs = start_servers(args.servers, env, work)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page_figures(browser, urls, accounts)
+            if args.only != "sessions":
+                page_figures(browser, urls, accounts)
             browser.close()
 
         def publish() -> str:
@@ -293,7 +324,8 @@ def main() -> None:
                            env={**env, "PII_HMAC_KEY": "benchmark-key-not-for-production-use"})
             return f"the ETL published a new warehouse ({time.perf_counter() - started:.0f} s run)"
 
-        concurrent(urls, accounts, args.sessions, publish)
+        if args.only != "pages":
+            concurrent(urls, accounts, args.sessions, publish)
     finally:
         stop(procs)
         shutil.rmtree(work, ignore_errors=True)

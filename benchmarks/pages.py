@@ -61,6 +61,13 @@ def main() -> None:
     args = parser.parse_args()
     wh = args.warehouse or build(args.scale, args.dir)
     os.environ["WAREHOUSE_PATH"] = str(wh.resolve())
+    # the entry script opens a session for test-analyst (tests/app_entry.py): in an accounts store of this run's own
+    import tempfile
+
+    from dashboard.accounts import Store
+    os.environ["ACCOUNTS_PATH"] = str(Path(tempfile.mkdtemp(prefix="tieling-pages-bench-")) / "accounts.sqlite")
+    os.environ.setdefault("DASHBOARD_COOKIE_SECRET", "benchmark-cookie-secret-0123456789abcdef")
+    Store().add("test-analyst", "analyst", "Bench-password-1")
 
     import logging
     logging.getLogger("streamlit").setLevel(logging.ERROR)

@@ -98,3 +98,18 @@ def test_every_page_keeps_a_shared_links_filters(app, file):
     assert at.sidebar.multiselect[0].value == ["211282"]
     assert at.select_slider(key="f_period").value == ("2023-04", "2023-12")
     assert at.query_params["county"] in ("211282", ["211282"]) and at.query_params["from"] in ("2023-04", ["2023-04"])
+
+
+def test_heavy_libraries_load_before_any_page():
+    """Two sessions starting at once on a fresh server raced to import pandas and one failed ("partially initialized
+    module"): app.py imports dashboard.preload before anything else, and it holds the libraries pages import lazily."""
+    import ast
+
+    from tests.conftest import ROOT
+    imports = [n for n in ast.parse((ROOT / "app.py").read_text(encoding="utf-8")).body
+               if isinstance(n, (ast.Import, ast.ImportFrom)) and getattr(n, "module", None) != "__future__"]
+    first = imports[1] if isinstance(imports[0], ast.ImportFrom) and imports[0].module == "pathlib" else imports[0]
+    assert isinstance(first, ast.Import) and first.names[0].name == "dashboard.preload"
+    preloaded = {n.names[0].name for n in ast.parse((ROOT / "dashboard" / "preload.py").read_text()).body
+                 if isinstance(n, ast.Import)}
+    assert {"pandas", "pyarrow", "plotly.express"} <= preloaded
