@@ -212,3 +212,36 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(inbox, tmp_path):
         assert done.returncode == 3 and "另一个入库任务正在运行" in done.stderr and "pid 4242" in done.stderr
         assert time.monotonic() - started < 20 and not wh.exists()
     assert run(inbox, wh, hmac_key=TEST_KEY).published  # released: the next run goes ahead
+
+
+def test_files_are_read_a_few_at_a_time_within_a_byte_budget(tmp_path, monkeypatch):
+    """New files are read ahead on threads, but never more than READ_AHEAD_BYTES of them at once (one alone always):
+    memory follows the largest files, not the inbox; every file still lands, in the order received."""
+    import threading
+    import time
+
+    import etl.load as load
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(4):
+        write_csv(inbox / f"人民调解案件_{n}.csv", [CASE_HEADER, _case_row(案件编号=f"B{n}")])
+    active, most, lock = [0], [0], threading.Lock()
+    prepare = load._Loader.prepare
+
+    def counted(self, r):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.05)
+        try:
+            return prepare(self, r)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(load._Loader, "prepare", counted)
+    monkeypatch.setattr(load, "READ_AHEAD_BYTES", 1)          # every file is over budget: one at a time
+    report = run(inbox, tmp_path / "w.duckdb", hmac_key=TEST_KEY)
+    assert most[0] == 1 and [f.status for f in report.files] == ["loaded"] * 4
+    assert fetch(tmp_path / "w.duckdb", "SELECT count(*) FROM marts.cases") == [(4,)]
