@@ -439,6 +439,9 @@ class _ReadAhead:
             self.next += 1
 
     def result(self, i: int) -> _Prepared | None:
+        if self.next < len(self.todo) and self.todo[self.next] == i:   # its turn came before the budget let it in
+            self.futures[i] = self.pool.submit(self.loader.prepare, self.received[i])
+            self.next += 1
         future = self.futures.pop(i, None)
         self.current = self.received[i].size if future else 0   # its frames live while it is landed
         self._fill()
