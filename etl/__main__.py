@@ -1,5 +1,6 @@
 """CLI: python -m etl run --inbox DIR --warehouse FILE [--archive DIR] [--json] [--archive-keep-days N]
                         [--max-file-mb MB] [--max-rows N] [--max-bad-share PCT] [--bad-share-min-rows N]
+                        [--retry-refused] [--memory-limit SIZE]
 
 Exit status: 0 a warehouse was published (refused, skipped files and quarantined rows included), or nothing was new
 (every file loaded or refused before: nothing published, the warehouse unchanged); 1 the run failed
