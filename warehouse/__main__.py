@@ -1,5 +1,10 @@
 """CLI: python -m warehouse score --warehouse FILE [--as-of YYYY-MM-DD] [--rubric FILE]
                                  [--format json|csv|xlsx] [--output PATH]
+     python -m warehouse report --warehouse FILE [--as-of YYYY-MM-DD] [--rubric FILE] --kind notice|briefing
+                                  [--output FILE.docx]
+
+report writes the 通报 draft (notice) or the monthly 简报 (briefing) as a Word document (warehouse/report.py), from
+the same scorecard; the briefing compares with the previous month's end.
 
 Scores the seven counties (warehouse/scoring.py) on the published warehouse, opened read-only, so it can run
 while the dashboard reads it.
@@ -44,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
                                                "未设置时为随程序发布的 warehouse/rubric.toml)")
     p.add_argument("--format", choices=("json", "csv", "xlsx"), default="json", help="输出格式(默认 json)")
     p.add_argument("--output", type=Path, help="输出文件或目录(默认:json/csv 输出到标准输出)")
+    r = sub.add_parser("report", help="生成通报(征求意见稿)或月度简报 Word 文档")
+    r.add_argument("--warehouse", required=True, type=Path, help="DuckDB 数据仓库文件(只读打开)")
+    r.add_argument("--as-of", dest="as_of", help="截至日期 YYYY-MM-DD(默认:数据中的最新日期)")
+    r.add_argument("--rubric", type=Path, help="考评细则 TOML 文件(默认:在用的考评细则)")
+    r.add_argument("--kind", choices=("notice", "briefing"), required=True, help="notice:通报;briefing:简报")
+    r.add_argument("--output", type=Path, help="输出的 .docx 文件或目录(默认:当前目录下的标准文件名)")
     args = parser.parse_args(argv)
 
     try:
@@ -60,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误:无法从数据仓库 {args.warehouse} 计算考评:{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
+    if args.command == "report":
+        return _report(args, card, rubric)
     ext = args.format
     if ext == "json":
         data = (json.dumps(card.to_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -83,6 +96,26 @@ def main(argv: list[str] | None = None) -> int:
     where = f",已写入 {out}" if out is not None else ""
     print(f"考评截至 {card.as_of},数据批次 {load},考评细则 {rubric.source}:"
           f"{len(card.counties)} 个区县,{sum(c.notice for c in card.counties)} 个列入通报{where}", file=sys.stderr)
+    return 0
+
+
+def _report(args, card, rubric) -> int:
+    from warehouse import report
+
+    if args.kind == "notice":
+        doc = report.notice(card)
+    else:
+        try:
+            previous = score(args.warehouse, as_of=report.previous_month_end(card.as_of), rubric=rubric)
+        except ScoringError:           # the campaign's first month: nothing to compare with
+            previous = None
+        doc = report.briefing(card, previous)
+    out = args.output or Path(report.file_name(args.kind, card.as_of))
+    if out.is_dir():
+        out = out / report.file_name(args.kind, card.as_of)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(report.to_bytes(doc))
+    print(f"{report.KINDS[args.kind]}截至 {card.as_of},考评细则 {rubric.source}:已写入 {out}", file=sys.stderr)
     return 0
 
 
