@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import report
 from warehouse.rubric import RubricError, load_rubric, rubric_in_force
 from warehouse.score_export import file_name, to_csv_bytes, to_xlsx_bytes
 from warehouse.scoring import ScoringError, score
@@ -100,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(args, card, rubric) -> int:
-    from warehouse import report
-
     if args.kind == "notice":
         doc = report.notice(card)
     else:
