@@ -17,7 +17,7 @@ import polars as pl
 from dashboard import access, db
 from dashboard.charts import FONT, GREEN, GREY, RED, _layout
 from dashboard.definitions import deduction_definitions, indicator_definitions
-from warehouse import score_export, scoring
+from warehouse import report, score_export, scoring
 from warehouse.rubric import Rubric, rubric_in_force
 from warehouse.scoring import DATA_GAP, DATA_PROBLEM, NOT_APPLICABLE, Scorecard
 from warehouse.trace import COLUMN_LABELS, Trace, trace
@@ -112,6 +112,23 @@ def xlsx_bytes(card: Scorecard) -> bytes:
 
 def csv_bytes(card: Scorecard) -> bytes:
     return score_export.to_csv_bytes(for_download(card))
+
+
+DOCUMENTS = {"notice": ("下载通报征求意见稿(Word)", "通报"), "briefing": ("下载月度简报(Word)", "简报")}
+
+
+def document_bytes(card: Scorecard, kind: str, path: Path | None = None) -> bytes:
+    """The 通报 draft or the monthly 简报 (warehouse.report) at the card's date, for users of all counties: the
+    documents weigh every county against the others, so a 县区用户 is refused (they download their own row)."""
+    if access.current().county is not None:
+        raise access.Forbidden("通报和简报涵盖全市各区县,由市局起草和下载")
+    if kind == "notice":
+        return report.to_bytes(report.notice(card))
+    try:
+        previous = scorecard(report.previous_month_end(card.as_of), None, path)
+    except scoring.ScoringError:       # the campaign's first month: nothing to compare with
+        previous = None
+    return report.to_bytes(report.briefing(dataclasses.replace(card), previous))
 
 
 # --- the ranked table as shown ----------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def test_page_opens_with_the_default_as_of_and_the_scored_ranking(page, demo_war
         assert (row["通报"] == "⚑ 通报") == c.notice
         assert row["通报原因"] == ";".join(c.notice_reasons)
     # both downloads are offered (their file names are checked in the browser test)
-    assert [b.proto.label for b in at.get("download_button")] == ["下载 Excel(XLSX)", "下载 CSV"]
+    assert [b.proto.label for b in at.get("download_button")] == ["下载 Excel(XLSX)", "下载 CSV",
+                                                                  "下载通报征求意见稿(Word)", "下载月度简报(Word)"]
 
 
 def test_a_changed_as_of_date_rescores(page, demo_warehouse):

@@ -187,7 +187,7 @@ def _audit_trail(path: Path) -> bytes:
 
 @dataclass(frozen=True)
 class Download:
-    kind: str                           # csv | xlsx
+    kind: str                           # csv | xlsx | docx
     make: Callable[[Path], bytes]       # the same bytes the page offers, from the warehouse at this path
     numbers: tuple[str, ...] = ()       # CSV columns (or column prefixes) that must hold numbers
 
@@ -212,6 +212,10 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
         Download("xlsx", lambda p: ranking.xlsx_bytes(_card(p))),
     ("pages/ranking.py", "下载 CSV", "ranking.csv_bytes(card)"):
         Download("csv", lambda p: ranking.csv_bytes(_card(p)), ("排名", "总分", "扣分_")),
+    ("pages/ranking.py", "ranking.DOCUMENTS['notice'][0]", "lambda: ranking.document_bytes(card, 'notice')"):
+        Download("docx", lambda p: ranking.document_bytes(_card(p), "notice", p)),
+    ("pages/ranking.py", "ranking.DOCUMENTS['briefing'][0]", "lambda: ranking.document_bytes(card, 'briefing')"):
+        Download("docx", lambda p: ranking.document_bytes(_card(p), "briefing", p)),
     ("pages/risks.py", "下载逾期或未报的月报(CSV)", "to_csv_bytes(late)"):
         Download("csv", lambda p: to_csv_bytes(risks.late_reports(*_context(p), p)), ("逾期天数",)),
     ("pages/verification.py", "下载超期未核查任务(CSV)", "to_csv_bytes(overdue)"):
@@ -349,6 +353,12 @@ def test_a_planted_formula_reaches_a_download_only_as_text(planted, key):
     if download.kind == "csv":
         assert csv_problems(data, download.numbers) == []
         reached = payloads_in_csv(data)
+    elif download.kind == "docx":   # a Word document runs no formula; it could run a field code (DDE): none is there
+        import io
+        import zipfile
+        body = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+        assert "<w:fldSimple" not in body and "<w:instrText" not in body
+        reached = {p for p in PAYLOADS if p.replace("&", "&amp;").replace("<", "&lt;") in body}
     else:
         assert data.startswith(b"PK") and xlsx_problems(data) == []
         reached = payloads_in_xlsx(data)

@@ -52,6 +52,9 @@ LEADER = access.Principal("l", "leader")
 ANALYST = access.Principal("a", "analyst")
 MODULES = (queries, disputes, verification, organisations, risks, quality, overview, metrics, ranking)
 PUBLISHED = {"ranking.scorecard"}   # the only functions allowed db.connection(published=True)
+# documents weighing every county against the others, built from the published scorecard: refused to a county user
+# (test_documents_of_all_counties_are_refused_to_a_county_user), so there is no scoped answer to compare
+ALL_COUNTIES_ONLY = {"ranking.document_bytes"}
 
 # another county in a text: its name, its code (alone or as the head of a township / village code), or the county
 # part of a case number ((2023)辽1282民调字…)
@@ -403,10 +406,19 @@ RECORD_FUNCTIONS = sorted({name for name, q in REGISTRY if q.records})
 
 def test_the_registry_covers_every_query_function():
     listed = {name for name, _ in REGISTRY}
-    missing = _query_functions() - listed - PUBLISHED
+    missing = _query_functions() - listed - PUBLISHED - ALL_COUNTIES_ONLY
     assert not missing, f"query functions not in tests/test_scope.py REGISTRY (list them with their arguments): {missing}"
     assert listed <= _query_functions(), f"REGISTRY lists what is not a query function: {listed - _query_functions()}"
     assert all(q.expect is None or q.why for _, q in REGISTRY), "every exception says why"
+
+
+def test_documents_of_all_counties_are_refused_to_a_county_user(demo_warehouse):
+    card = ranking.scorecard(None, None, demo_warehouse)
+    for kind in ("notice", "briefing"):
+        with access.acting_as(access.Principal("c", "county", CHANGTU)), pytest.raises(access.Forbidden):
+            ranking.document_bytes(card, kind, demo_warehouse)
+        with access.acting_as(access.Principal("a", "analyst")):
+            assert ranking.document_bytes(card, kind, demo_warehouse).startswith(b"PK")
 
 
 def test_only_the_published_score_table_reads_around_the_scope():
