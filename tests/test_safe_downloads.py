@@ -212,6 +212,10 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
         Download("xlsx", lambda p: ranking.xlsx_bytes(_card(p))),
     ("pages/ranking.py", "下载 CSV", "ranking.csv_bytes(card)"):
         Download("csv", lambda p: ranking.csv_bytes(_card(p)), ("排名", "总分", "扣分_")),
+    ("pages/overview.py", "ranking.DOCUMENTS['notice'][0]", "lambda: ranking.document_bytes(card, 'notice')"):
+        Download("docx", lambda p: ranking.document_bytes(_card(p), "notice", p)),
+    ("pages/overview.py", "ranking.DOCUMENTS['briefing'][0]", "lambda: ranking.document_bytes(card, 'briefing')"):
+        Download("docx", lambda p: ranking.document_bytes(_card(p), "briefing", p)),
     ("pages/ranking.py", "ranking.DOCUMENTS['notice'][0]", "lambda: ranking.document_bytes(card, 'notice')"):
         Download("docx", lambda p: ranking.document_bytes(_card(p), "notice", p)),
     ("pages/ranking.py", "ranking.DOCUMENTS['briefing'][0]", "lambda: ranking.document_bytes(card, 'briefing')"):
