@@ -161,7 +161,7 @@ def test_unknown_dispute_type_and_aliases(tmp_path):
     assert n.issues.select("_row", "rule").rows() == [(3, "dispute_type")]
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
 @given(st.lists(st.one_of(
     st.none(), st.text(alphabet=st.sampled_from("0123456789-/: 年月日T.１"), max_size=20),
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")), st.dates().map(str),

@@ -165,7 +165,7 @@ def _by_csv_module(text: str):
 _ANY_CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
 @given(st.lists(st.lists(_ANY_CELL, min_size=1, max_size=5), min_size=1, max_size=8))
 def test_csv_cells_as_written_by_any_writer(rows):
     import csv
@@ -177,7 +177,7 @@ def test_csv_cells_as_written_by_any_writer(rows):
     assert _csv_grid(buf.getvalue().encode())[0].equals(_by_csv_module(buf.getvalue()))
 
 
-@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
 @given(st.text(alphabet=st.sampled_from('ab ,"\r\n\t甲\x1c'), max_size=30))
 def test_csv_cells_of_any_text_even_badly_quoted(text):
     from etl.read import _csv_grid
