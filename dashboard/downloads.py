@@ -1,4 +1,4 @@
-"""Table downloads: XLSX (xlsxwriter, numbers as numbers) and CSV in UTF-8 with BOM so Excel shows Chinese.
+"""Table downloads: XLSX (xlsxwriter, numbers as numbers and dates as dates) and CSV in UTF-8 with BOM so Excel shows Chinese.
 
 Neither runs a cell as a formula (warehouse.safe_export): the CSV quotes text that starts like one ('=…), the XLSX
 writes every text cell as a string.
@@ -6,6 +6,8 @@ writes every text cell as a string.
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
+from decimal import Decimal
 
 import polars as pl
 
@@ -28,6 +30,9 @@ def to_xlsx_bytes(frame: pl.DataFrame, title: str, subtitle: str | None = None,
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
     pct = wb.add_format({"num_format": "0.0%", "border": 1})
     num = wb.add_format({"num_format": "#,##0", "border": 1})
+    money = wb.add_format({"num_format": "#,##0.00", "border": 1})
+    day = wb.add_format({"num_format": "yyyy-mm-dd", "border": 1})
+    moment = wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "border": 1})
     txt = wb.add_format({"border": 1})
     ws.write_string(0, 0, title, bold)
     first = 1
@@ -45,8 +50,13 @@ def to_xlsx_bytes(frame: pl.DataFrame, title: str, subtitle: str | None = None,
                 ws.write_blank(i, j, None, txt)
             elif name in percent_columns:
                 ws.write_number(i, j, float(value), pct)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(i, j, value, num if isinstance(value, int) else txt)
+            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                # amounts (DECIMAL in the warehouse) and counts as numbers, so that SUM works in Excel
+                ws.write_number(i, j, float(value), num if isinstance(value, int) else money)
+            elif isinstance(value, datetime):
+                ws.write_datetime(i, j, value, moment)
+            elif isinstance(value, date):
+                ws.write_datetime(i, j, datetime(value.year, value.month, value.day), day)
             else:
                 ws.write_string(i, j, str(value), txt)
     ws.freeze_panes(header_row + 1, 0)

@@ -379,3 +379,20 @@ def test_every_payload_reaches_the_downloads_and_numbers_stay_numbers(planted):
     assert any(c.startswith("-") and float(c) < 0 for c in deductions), deductions
     # the same table written by the warehouse layer's own export (the command line's download)
     assert score_export.to_csv_bytes(_card(planted)) == csv_data
+
+
+def test_xlsx_lists_write_numbers_as_numbers_and_dates_as_dates(tmp_path):
+    """Amounts (DECIMAL in the warehouse), counts, dates and times are typed cells: SUM and date filters work in
+    Excel; text stays text."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    import openpyxl
+    frame = pl.DataFrame({"案件编号": ["A1"], "涉及金额(元)": [Decimal("1234.50")], "涉及人数": [3],
+                          "受理日期": [date(2023, 3, 5)], "录入时间": [datetime(2023, 3, 9, 10, 0)]})
+    path = tmp_path / "list.xlsx"
+    path.write_bytes(to_xlsx_bytes(frame, "人民调解案件明细"))
+    row = [c for c in openpyxl.load_workbook(path).active.iter_rows(min_row=4, max_row=4)][0]   # title, blank, header
+    assert [c.value for c in row] == ["A1", 1234.5, 3, datetime(2023, 3, 5), datetime(2023, 3, 9, 10, 0)]
+    assert [c.data_type for c in row] == ["s", "n", "n", "d", "d"]
+    assert [c.number_format for c in row[1:]] == ["#,##0.00", "#,##0", "yyyy-mm-dd", "yyyy-mm-dd hh:mm"]
