@@ -1,16 +1,14 @@
 """The 通报 draft and the 简报 as Word documents: opened with python-docx, every number checked against the scoring."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 
 import docx
 import pytest
 from docx.oxml.ns import qn
 
-from tests.conftest import ROOT
 from warehouse import report
+from warehouse.__main__ import main
 from warehouse.scoring import combined, score
 
 AS_OF = date(2023, 11, 30)
@@ -91,12 +89,11 @@ def test_change_in_percentage_points():
     assert report.change(Fraction(1, 2), Fraction(1, 2)) == "持平" and report.change(None, Fraction(1)) == "无可比数据"
 
 
-def test_the_cli_writes_the_briefing(demo_warehouse, tmp_path):
+def test_the_cli_writes_the_briefing(demo_warehouse, tmp_path, capsys):
     """The command line's path (the notice differs only in --kind: the same scorecard, warehouse.report.notice)."""
     for kind, title in (("briefing", "简报"),):
         out = tmp_path / f"{kind}.docx"
-        done = subprocess.run([sys.executable, "-m", "warehouse", "report", "--warehouse", str(demo_warehouse),
-                               "--as-of", "2023-11-30", "--kind", kind, "--output", str(out)],
-                              cwd=ROOT, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        assert title in docx.Document(str(out)).paragraphs[0].text and "已写入" in done.stderr
+        code = main(["report", "--warehouse", str(demo_warehouse), "--as-of", "2023-11-30", "--kind", kind,
+                     "--output", str(out)])
+        assert code == 0 and "已写入" in capsys.readouterr().err
+        assert title in docx.Document(str(out)).paragraphs[0].text

@@ -185,6 +185,12 @@ def _audit_trail(path: Path) -> bytes:
         return admin.audit_csv(admin.AuditFilter(), who=Principal("admin", "admin"))
 
 
+@cache
+def _document(path: Path, kind: str) -> bytes:
+    """The 通报 or 简报 both pages offer (the same bytes from the same function): made once per warehouse."""
+    return ranking.document_bytes(_card(path), kind, path)
+
+
 @dataclass(frozen=True)
 class Download:
     kind: str                           # csv | xlsx | docx
@@ -213,13 +219,13 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
     ("pages/ranking.py", "下载 CSV", "ranking.csv_bytes(card)"):
         Download("csv", lambda p: ranking.csv_bytes(_card(p)), ("排名", "总分", "扣分_")),
     ("pages/overview.py", "ranking.DOCUMENTS['notice'][0]", "lambda: ranking.document_bytes(card, 'notice')"):
-        Download("docx", lambda p: ranking.document_bytes(_card(p), "notice", p)),
+        Download("docx", lambda p: _document(p, "notice")),
     ("pages/overview.py", "ranking.DOCUMENTS['briefing'][0]", "lambda: ranking.document_bytes(card, 'briefing')"):
-        Download("docx", lambda p: ranking.document_bytes(_card(p), "briefing", p)),
+        Download("docx", lambda p: _document(p, "briefing")),
     ("pages/ranking.py", "ranking.DOCUMENTS['notice'][0]", "lambda: ranking.document_bytes(card, 'notice')"):
-        Download("docx", lambda p: ranking.document_bytes(_card(p), "notice", p)),
+        Download("docx", lambda p: _document(p, "notice")),
     ("pages/ranking.py", "ranking.DOCUMENTS['briefing'][0]", "lambda: ranking.document_bytes(card, 'briefing')"):
-        Download("docx", lambda p: ranking.document_bytes(_card(p), "briefing", p)),
+        Download("docx", lambda p: _document(p, "briefing")),
     ("pages/risks.py", "下载逾期或未报的月报(CSV)", "to_csv_bytes(late)"):
         Download("csv", lambda p: to_csv_bytes(risks.late_reports(*_context(p), p)), ("逾期天数",)),
     ("pages/verification.py", "下载超期未核查任务(CSV)", "to_csv_bytes(overdue)"):
