@@ -128,7 +128,7 @@ def document_bytes(card: Scorecard, kind: str, path: Path | None = None) -> byte
         previous = scorecard(report.previous_month_end(card.as_of), None, path)
     except scoring.ScoringError:       # the campaign's first month: nothing to compare with
         previous = None
-    return report.to_bytes(report.briefing(dataclasses.replace(card), previous))
+    return report.to_bytes(report.briefing(card, previous))
 
 
 # --- the ranked table as shown ----------------------------------------------------------------------------------

@@ -496,7 +496,7 @@ class _Loader:
             report.status, report.reason = r.status, r.reason
         elif sha in self.loaded_shas:
             report.dataset = self.loaded_shas[sha]
-            report.reason = "与已入库文件内容完全相同(SHA-256一致),不重复入库"
+            report.reason = DUPLICATE_REASON
         else:
             prepared = prepared or self.prepare(r)   # a second copy of a content whose first was refused
             try:
@@ -583,6 +583,7 @@ class _Loader:
                           f"超过上限 {self.limits.max_bad_share:.0%};主要问题:{rules}。整份文件未入库,请核对后重新导出", key)
 
 
+DUPLICATE_REASON = "与已入库文件内容完全相同(SHA-256一致),不重复入库"
 STATUS_TEXT = {"loaded": "已入库", "refused": "拒收", "duplicate": "重复文件", "skipped": "跳过"}
 
 

@@ -29,8 +29,9 @@ def mask_name(name: str | None) -> str | None:
     return name[:keep] + "*" * max(1, len(name) - keep)
 
 
-# Python's whitespace (str.strip), spelled out for polars, whose strip_chars() would keep U+001C..U+001F
-_PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# Python's whitespace (str.strip, str.isspace), spelled out for polars, whose strip_chars() without arguments trims
+# Rust's whitespace and keeps the information separators U+001C..U+001F that Python counts
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
 
 def mask_names(e: pl.Expr) -> pl.Expr:
@@ -42,7 +43,7 @@ def mask_names(e: pl.Expr) -> pl.Expr:
     rest = _stars(name.str.slice(keep))
     masked = name.str.slice(0, keep) + pl.when(rest == "").then(pl.lit("*")).otherwise(rest)
     return (e.str.replace_all("[,,]", "、").str.split("、")
-            .list.eval(name.str.strip_chars(_PY_WHITESPACE))
+            .list.eval(name.str.strip_chars(PY_WHITESPACE))
             .list.eval(name.filter(name.str.len_chars() > 0))
             .list.eval(masked).list.join("、"))
 

@@ -16,6 +16,7 @@ import fastexcel
 import polars as pl
 
 from etl.contract import DATASETS, Dataset
+from etl.pii import PY_WHITESPACE
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv"}
 MAX_TITLE_ROWS = 3
@@ -108,10 +109,7 @@ def _decode(data: bytes, codec: str, label: str, offset: int) -> str:
                           f"(已尝试的编码:{ENCODINGS_TRIED})") from exc
 
 
-# Python's str.strip() and str.isspace() whitespace, spelled out: polars' strip_chars() without arguments trims Rust's
-# whitespace, which lacks the information separators U+001C..U+001F that Python counts (a blank row is blank by
-# Python's rule, as it was when rows were Python lists).
-PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# a blank row is blank by Python's rule (etl.pii.PY_WHITESPACE), as it was when rows were Python lists
 CSV_HEAD_ROWS = 64   # records parsed by the csv module to learn a CSV's width before polars reads the whole file
 
 
@@ -263,9 +261,8 @@ def _read(path: Path, data: bytes, by_name: Dataset | None) -> RawTable:
 
     # the data rows with the row number a person sees in Excel; blank lines carry no data
     body = grid.slice(header_at + 1).with_row_index(ROW, offset=header_at + 2).cast({ROW: pl.Int64})
-    cells = [c for c in grid.columns]
     body = body.filter(pl.any_horizontal(pl.col(c).str.strip_chars(PY_WHITESPACE).str.len_chars() > 0
-                                         for c in cells).fill_null(False))
+                                         for c in grid.columns).fill_null(False))
     while body.height and _is_total(list(body.row(body.height - 1))[1:]):   # trailing 合计 rows: a few at most
         body = body.slice(0, body.height - 1)
     frame = body.select(ROW, *(pl.col(f"c{pos}").alias(name) for name, pos in positions.items()))

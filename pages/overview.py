@@ -1,12 +1,11 @@
 """总览: is the city on track for the campaign plan's targets and deadlines, and which counties lag?"""
 import streamlit as st
 
-from dashboard import access, charts, metrics, queries, ranking
+from dashboard import charts, documents, metrics, queries, ranking
 from dashboard import overview as ov
 from dashboard.definitions import definitions, indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, download_button, filters, to_url, url_widget
-from warehouse import report
 from warehouse.rubric import rubric_in_force
 
 f = filters()
@@ -37,16 +36,7 @@ for start in range(0, targets.height, 3):
                    help=RULES[row["key"]]
                    + (f" 未达标:{row['未达标区县']}。" if row["未达标区县"] else ""))
 
-if access.current().county is None:   # the documents weigh all counties: ranking.document_bytes refuses a 县区用户
-    w1, w2, _ = st.columns([1, 1, 3])
-    download_button(ranking.DOCUMENTS["notice"][0], lambda: ranking.document_bytes(card, "notice"), where=w1,
-                    file_name=report.file_name("notice", card.as_of), rows=len(card.counties), key="o_notice",
-                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    icon=":material/description:")
-    download_button(ranking.DOCUMENTS["briefing"][0], lambda: ranking.document_bytes(card, "briefing"), where=w2,
-                    file_name=report.file_name("briefing", card.as_of), rows=len(card.counties), key="o_briefing",
-                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    icon=":material/description:")
+documents.buttons(card, "o")   # the 通报 draft and the 简报 (Word), for users of all counties
 
 # ---------------------------------------------------------------- 2. the county map
 st.subheader("区县地图", help=DEFINITIONS["区县地图"])

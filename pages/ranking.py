@@ -4,10 +4,10 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import access, metrics, ranking
+from dashboard import access, documents, metrics, ranking
 from dashboard.definitions import deduction_definitions, definitions, indicator_definitions, pct
 from dashboard.frame import data, download_button, filters, may_list, not_applied_note, pager
-from warehouse import report, score_export
+from warehouse import score_export
 
 f = filters()  # the shared frame (sidebar): its as-of date is this page's; the area filters do not apply
 st.title("考评排名")
@@ -97,16 +97,7 @@ download_button("下载 Excel(XLSX)", ranking.xlsx_bytes(card), file_name=score_
                 key="r_xlsx", icon=":material/download:")
 download_button("下载 CSV", ranking.csv_bytes(card), file_name=score_export.file_name(card.as_of, "csv"),
                 where=d2, rows=len(ranking.for_download(card).counties), mime="text/csv", key="r_csv", icon=":material/download:")
-if access.current().county is None:   # the documents weigh all counties: ranking.document_bytes refuses a 县区用户
-    w1, w2, _ = st.columns([1, 1, 3])
-    download_button(ranking.DOCUMENTS["notice"][0], lambda: ranking.document_bytes(card, "notice"), where=w1,
-                    file_name=report.file_name("notice", card.as_of), rows=len(card.counties), key="r_notice",
-                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    icon=":material/description:")
-    download_button(ranking.DOCUMENTS["briefing"][0], lambda: ranking.document_bytes(card, "briefing"), where=w2,
-                    file_name=report.file_name("briefing", card.as_of), rows=len(card.counties), key="r_briefing",
-                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    icon=":material/description:")
+documents.buttons(card, "r")   # the 通报 draft and the 简报 (Word), for users of all counties
 
 # ------------------------------------------------------------------ 得分构成
 st.subheader("分项得分构成", help="每个区县十二项指标各得多少分(堆叠条形),扣分画在零点左侧;条形总长减去扣分即总分。")

@@ -27,8 +27,8 @@ import duckdb
 
 import expectations
 from etl.contract import DATASETS
-from etl.load import (OWNER_FILE, EtlDiskFull, EtlError, FileReport, Limits, Received, Timings, check_hmac_key,
-                      disk_full, hmac_key_from_env, land, naming_a_full_disk, private_dir, progress_line,
+from etl.load import (DUPLICATE_REASON, OWNER_FILE, EtlDiskFull, EtlError, FileReport, Limits, Received, Timings,
+                      check_hmac_key, disk_full, hmac_key_from_env, land, naming_a_full_disk, private_dir, progress_line,
                       purge_archive, receive, remove_partial_archives)
 from etl.pii import mask_numbers_in
 from warehouse import build
@@ -230,7 +230,7 @@ def _nothing_new(warehouse: Path, received: list[Received], report: RunReport, r
             continue
         status, dataset, reason = known.get(r.sha256, (None, None, None))
         if status == "loaded":
-            files.append(FileReport(name, dataset, "duplicate", "与已入库文件内容完全相同(SHA-256一致),不重复入库"))
+            files.append(FileReport(name, dataset, "duplicate", DUPLICATE_REASON))
         elif status == "refused" and not retry_refused:
             files.append(FileReport(name, dataset, "refused", f"此前已拒收,文件内容未变:{reason}"))
         else:
