@@ -568,6 +568,7 @@ def test_county_user_logs_in_is_refused_another_county_downloads_only_their_own_
                 _settled(page)
             _assert_no_exception(page)
             buttons = page.get_by_test_id("stDownloadButton")
+            expect(buttons).to_have_count(len(labels))   # drawn (a loaded machine draws them after the run's end)
             # a button's text after its icon's ligature ("download")
             assert [text.split("\n")[-1] for text in buttons.all_inner_texts()] == list(labels), title
             for label in labels:
