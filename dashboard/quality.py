@@ -213,6 +213,24 @@ def quarantine_count(q: QuarantineFilter, path: Path | None = None) -> dict:
                      FROM meta.quarantine q WHERE {where}""", params, path).row(0, named=True)
 
 
+def quarantine_summary(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:
+    """Quarantined rows per dataset within the filter: 数据集, 隔离行数 (distinct file and row), 原因 (each rule
+    broken, with its rows, most first). Counts only, no value: any role sees them for the counties in its scope."""
+    where, params = q.sql()
+    frame = query(f"""
+        WITH issues AS (SELECT dataset, rule, count(DISTINCT (file_seq, row_number)) AS n
+                        FROM meta.quarantine q WHERE {where} GROUP BY ALL),
+             rows_ AS (SELECT dataset, count(DISTINCT (file_seq, row_number)) AS rows
+                       FROM meta.quarantine q WHERE {where} GROUP BY ALL)
+        SELECT dataset, rows, list(rule ORDER BY n DESC, rule) AS rules, list(n ORDER BY n DESC, rule) AS ns
+        FROM rows_ JOIN issues USING (dataset) GROUP BY ALL ORDER BY rows DESC, dataset""", params, path)
+    reasons = [";".join(f"{rule_text(r)} {n:,} 行" for r, n in zip(rules, ns))
+               for rules, ns in zip(frame["rules"], frame["ns"])]
+    return pl.DataFrame({"数据集": [dataset_name(d) for d in frame["dataset"]],
+                         "隔离行数": frame["rows"].cast(pl.Int64), "原因": reasons},
+                        schema={"数据集": pl.String, "隔离行数": pl.Int64, "原因": pl.String})
+
+
 def quarantine_by_county(q: QuarantineFilter, path: Path | None = None) -> pl.DataFrame:
     """Quarantined rows (not issues: distinct file and row) per county; every chosen county, even at 0,
     and 未识别区县 for rows whose county could not be resolved (shown only when no county is chosen)."""

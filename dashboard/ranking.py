@@ -14,13 +14,16 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import access, db
+from dashboard import access, db, quality
 from dashboard.charts import FONT, GREEN, GREY, RED, _layout
 from dashboard.definitions import deduction_definitions, indicator_definitions
+from dashboard.display import readable
+from dashboard.downloads import workbook_bytes
+from warehouse import metrics as wh_metrics
 from warehouse import report, score_export, scoring
 from warehouse.rubric import Rubric, rubric_in_force
 from warehouse.scoring import DATA_GAP, DATA_PROBLEM, NOT_APPLICABLE, Scorecard
-from warehouse.trace import COLUMN_LABELS, Trace, trace
+from warehouse.trace import COLUMN_LABELS, Trace, by_township, trace
 
 INDICATOR_KEYS = scoring.INDICATOR_KEYS
 DEDUCTION_KEYS = scoring.DEDUCTION_KEYS
@@ -270,8 +273,9 @@ def whatif_comparison(official: Scorecard, simulated: Scorecard) -> pl.DataFrame
 
 # --- drill-down ---------------------------------------------------------------------------------------------------
 
-def labelled(frame: pl.DataFrame | None) -> pl.DataFrame:
-    """Trace records with Chinese column names; bookkeeping columns dropped."""
+def labelled(frame: pl.DataFrame | None, screen: bool = True) -> pl.DataFrame:
+    """Trace records with Chinese column names; bookkeeping columns dropped. For the `screen`, gaps show as — and
+    flags as 是/否 (dashboard.display); a download keeps the types (an empty cell, numbers and dates as such)."""
     if frame is None:
         return pl.DataFrame()
     drop = [c for c in ("county_code", "township_code") if c in frame.columns]
@@ -280,7 +284,64 @@ def labelled(frame: pl.DataFrame | None) -> pl.DataFrame:
     midnight = [c for c, t in frame.schema.items() if t.base_type() == pl.Datetime
                 and frame[c].drop_nulls().dt.time().cast(pl.Utf8).eq("00:00:00").all()]
     frame = frame.with_columns(pl.col(midnight).cast(pl.Date)) if midnight else frame
+    if screen:   # a column empty in every record says nothing on screen
+        frame = readable(frame.select([c for c in frame.columns if frame[c].null_count() < frame.height]
+                                      or frame.columns))
     return frame.rename({c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+
+
+TOWNSHIP_COLUMNS = {"township": "乡镇(街道)", "records": "记录数", "numerator": "分子", "denominator": "分母",
+                    "value": "值"}
+
+
+def township_table(tr: Trace, screen: bool = False) -> pl.DataFrame:
+    """The trace per township (warehouse.trace.by_township) with Chinese headings: 乡镇(街道), 记录数, and for an
+    indicator 分子, 分母, 值 (a share; empty where the value cannot be cut by township). On `screen` the share is
+    text (93.5%, or — where there is none)."""
+    frame = by_township(tr).drop("township_code")
+    if screen and "value" in frame.columns:
+        frame = frame.with_columns(pl.col("value").map_elements(pct_text, return_dtype=pl.String).fill_null("—"))
+    return frame.rename({c: TOWNSHIP_COLUMNS[c] for c in frame.columns})
+
+
+def trace_workbook(tr: Trace, quarantine: pl.DataFrame) -> bytes:
+    """The trace as one XLSX: the township breakdown, the records (numerator and denominator, or the deduction's),
+    and the county's quarantined rows in the datasets the rule reads."""
+    sheets = [("按乡镇(街道)", township_table(tr), ("值",))]
+    if tr.result is not None:
+        sheets += [("计入分子的记录", labelled(tr.numerator, screen=False), ()),
+                   ("计入分母的记录", labelled(tr.denominator, screen=False), ())]
+    else:
+        sheets.append(("计入的记录", labelled(tr.records, screen=False), ()))
+    sheets.append(("隔离数据", quarantine, ()))
+    return workbook_bytes(f"{tr.county}·{tr.name} 明细追溯", f"截至 {tr.as_of:%Y-%m-%d}", sheets)
+
+
+def trace_file_name(tr: Trace) -> str:
+    return f"{tr.county}_{tr.name}_明细追溯_截至{tr.as_of:%Y-%m-%d}.xlsx"
+
+
+def cell_target(card: Scorecard, row: int, column: str) -> tuple[str, str] | None:
+    """(county code, indicator or deduction key) of a cell of display_table — its value, its points or its
+    deduction column — or None for the other columns (排名, 总分, 通报 …)."""
+    if not 0 <= row < len(card.counties):
+        return None
+    keys = {card.rubric.indicators[k].name: k for k in INDICATOR_KEYS}
+    keys |= {f"{name}得分": k for name, k in list(keys.items())}
+    keys |= {f"扣分:{card.rubric.deductions[k].name}": k for k in DEDUCTION_KEYS}
+    return (card.counties[row].county_code, keys[column]) if column in keys else None
+
+
+def township_value_cut(key: str) -> bool:
+    """Whether an indicator's value has a meaning per township (its SQL's `-- cut by:` line names township)."""
+    return "township_code" in wh_metrics.cut_by(key)
+
+
+def quarantined(county: str, key: str, path: Path | None = None) -> pl.DataFrame:
+    """The county's rows held in quarantine in the datasets indicator or deduction `key` reads
+    (warehouse.metrics.datasets_read): 数据集, 隔离行数, 原因 — rows a county may be missing from its score."""
+    return quality.quarantine_summary(
+        quality.QuarantineFilter(datasets=wh_metrics.datasets_read(key), counties=(county,)), path)
 
 
 def date_columns(frame: pl.DataFrame) -> tuple[list[str], list[str]]:

@@ -85,7 +85,23 @@ for name, key in indicator_cols.items():
 for key in ranking.DEDUCTION_KEYS:
     name = f"扣分:{rubric.deductions[key].name}"
     config[name] = st.column_config.NumberColumn(name, help=DEDUCTIONS[key])
-st.dataframe(styled, hide_index=True, column_config=config, key="r_table")
+
+
+def _cell_chosen() -> None:
+    """A click on an indicator, points or deduction cell opens its trace below (a county user: the own county's)."""
+    cells = st.session_state["r_table"].selection.cells
+    target = ranking.cell_target(card, *cells[0]) if cells else None
+    if target is None:
+        return
+    county_code, key = target
+    if access.current().county not in (None, county_code):
+        st.session_state["r_drill_refused"] = card.county(county_code).county
+        return
+    st.session_state.update(r_drill_county=county_code, r_drill_key=key)
+
+
+st.dataframe(styled, hide_index=True, column_config=config, key="r_table", on_select=_cell_chosen,
+             selection_mode="single-cell")
 if flagged:
     st.error("**列入通报的区县及原因**\n" + "\n".join(
         f"- **{c.county}**(第 {c.rank} 名,{float(c.total):,.2f} 分):" + ";".join(c.notice_reasons) for c in flagged),
@@ -98,6 +114,103 @@ download_button("下载 Excel(XLSX)", ranking.xlsx_bytes(card), file_name=score_
 download_button("下载 CSV", ranking.csv_bytes(card), file_name=score_export.file_name(card.as_of, "csv"),
                 where=d2, rows=len(ranking.for_download(card).counties), mime="text/csv", key="r_csv", icon=":material/download:")
 documents.buttons(card, "r")   # the 通报 draft and the 简报 (Word), for users of all counties
+
+# ------------------------------------------------------------------ 明细追溯
+st.subheader("明细追溯", help="某区县某项指标或扣分实际计入的每一条记录(分子、分母标记),其合计与排名表中的数值一致。")
+st.caption("点击上表中某区县的指标值、得分或扣分单元格,或在下面选择区县和指标:按乡镇(街道)列出分子、分母,"
+           "逐条列出计入的记录(案件、核查任务、帮教对象、报送事项等),以及该区县在本指标所用数据中被隔离、未计入的行。")
+refused_county = st.session_state.pop("r_drill_refused", None)
+if refused_county:
+    st.warning(f"县区用户只能追溯本区县的明细,{refused_county}的明细不可查看。", icon=":material/lock:")
+own = access.current().county   # a 县区用户 traces only the own county (drill_down refuses another)
+counties = {c.county_code: c.county for c in card.counties if own in (None, c.county_code)}
+options = ranking.drill_options(card)
+s1, s2 = st.columns(2)
+# nothing is traced until a county and an indicator are chosen: a province's trace is tens of thousands of records
+county_code = s1.selectbox("区县", options=list(counties), format_func=counties.get, key="r_drill_county",
+                           index=None, placeholder="请选择区县")
+key = s2.selectbox("指标或扣分项", options=list(options), format_func=options.get, key="r_drill_key",
+                   index=None, placeholder="请选择指标或扣分项")
+TRACE_PAGE = 200   # records per page of a trace: the browser gets one page, never the whole trace
+
+
+def _records(frame, key: str) -> None:
+    page = pager(frame.height, f"{key}_page", TRACE_PAGE)
+    if frame.height > TRACE_PAGE:
+        st.caption(f"第 {(page - 1) * TRACE_PAGE + 1:,}–{min(page * TRACE_PAGE, frame.height):,} 条,"
+                   f"共 {frame.height:,} 条")
+    frame = frame.slice((page - 1) * TRACE_PAGE, TRACE_PAGE)
+    dates, datetimes = ranking.date_columns(frame)
+    st.dataframe(frame, hide_index=True, key=key, column_config={
+        **{c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c in dates},
+        **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm") for c in datetimes}})
+
+
+def _quarantine_note(county: str, key: str) -> object:
+    """The county's rows in quarantine in the datasets the rule reads: how many and why, beside the value."""
+    held = data(ranking.quarantined, county, key)
+    if held.is_empty():
+        st.caption("本区县在本指标所用数据中没有被隔离的行。")
+    else:
+        st.warning(f"**{card.county(county).county}在本指标所用数据中有 {held['隔离行数'].sum():,} 行被隔离,未计入上面的数值**"
+                   "(数据有误的行,改正后重新报送即可计入;详见“数据质量”页):\n"
+                   + "\n".join(f"- {d}:{n:,} 行({why})" for d, n, why in held.iter_rows()),
+                   icon=":material/report:")
+    return held
+
+
+def _by_township(tr) -> None:
+    frame = ranking.township_table(tr, screen=True)
+    if tr.result is not None and not ranking.township_value_cut(key):
+        st.caption("本指标的值不按乡镇(街道)计算(如常住人口、县级中心只属于区县),表中列出各乡镇(街道)计入的分子和分母,"
+                   "值只在区县一级计算。")
+    st.dataframe(frame, hide_index=True, key="r_drill_towns", column_config={
+        "记录数": st.column_config.NumberColumn("记录数", format="localized"),
+        "分子": st.column_config.NumberColumn("分子", format="localized"),
+        "分母": st.column_config.NumberColumn("分母", format="localized")})
+
+
+if not (county_code and key):
+    st.info("点击上表中的指标单元格,或选择区县和指标(或扣分项)后显示其逐条记录。", icon=":material/manage_search:")
+elif may_list("指标的逐条记录"):
+    tr = data(ranking.drill_down, county_code, key, as_of)
+    county = card.county(county_code)
+    if tr.result is not None:
+        r = county.indicators[key]
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
+        m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
+        m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
+                  help=f"目标 {pct(rubric.indicators[key].target)}")
+        m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分",
+                   help="本项得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
+        st.caption(RULES[key])
+        held = _quarantine_note(county_code, key)
+        t0, t1, t2 = st.tabs(["按乡镇(街道)", f"计入分子的记录({tr.numerator.height:,} 条)",
+                              f"计入分母的记录({tr.denominator.height:,} 条)"])
+        with t0:
+            _by_township(tr)
+        with t1:
+            _records(ranking.labelled(tr.numerator), "r_drill_num")
+        with t2:
+            _records(ranking.labelled(tr.denominator), "r_drill_den")
+    else:
+        st.metric("计入的记录", f"{tr.count:,} 条", help=DEDUCTIONS[key])
+        st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{DEDUCTIONS[key]}")
+        held = _quarantine_note(county_code, key)
+        if tr.records.is_empty():
+            st.success("截至所选日期没有需要扣分的记录。", icon=":material/check_circle:")
+        else:
+            t0, t1 = st.tabs(["按乡镇(街道)", f"计入的记录({tr.records.height:,} 条)"])
+            with t0:
+                _by_township(tr)
+            with t1:
+                _records(ranking.labelled(tr.records), "r_drill_ded")
+    download_button("下载明细追溯(XLSX)", lambda: ranking.trace_workbook(tr, held), file_name=ranking.trace_file_name(tr),
+                    rows=lambda: tr.records.height, key="r_drill_xlsx", icon=":material/download:",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    filters={"区县": county_code, "指标": key, "截至日期": as_of.isoformat()})
+
 
 # ------------------------------------------------------------------ 得分构成
 st.subheader("分项得分构成", help="每个区县十二项指标各得多少分(堆叠条形),扣分画在零点左侧;条形总长减去扣分即总分。")
@@ -156,57 +269,3 @@ with st.expander("权重模拟", icon=":material/tune:"):
         st.plotly_chart(ranking.rank_slope(card, simulated, title="正式排名 → 模拟排名", before_label="正式排名",
                                            after_label="模拟排名"), config=PLOT, key="r_whatif_chart")
 
-# ------------------------------------------------------------------ 明细追溯
-st.subheader("明细追溯", help="某区县某项指标或扣分实际计入的每一条记录(分子、分母标记),其合计与排名表中的数值一致。")
-st.caption("选择区县和指标,查看计入分子、分母的每一条记录(案件、核查任务、帮教对象、报送事项等);合计与排名表一致。")
-own = access.current().county   # a 县区用户 traces only the own county (drill_down refuses another)
-counties = {c.county_code: c.county for c in card.counties if own in (None, c.county_code)}
-options = ranking.drill_options(card)
-s1, s2 = st.columns(2)
-# nothing is traced until a county and an indicator are chosen: a province's trace is tens of thousands of records
-county_code = s1.selectbox("区县", options=list(counties), format_func=counties.get, key="r_drill_county",
-                           index=None, placeholder="请选择区县")
-key = s2.selectbox("指标或扣分项", options=list(options), format_func=options.get, key="r_drill_key",
-                   index=None, placeholder="请选择指标或扣分项")
-TRACE_PAGE = 200   # records per page of a trace: the browser gets one page, never the whole trace
-
-
-def _records(frame, key: str) -> None:
-    page = pager(frame.height, f"{key}_page", TRACE_PAGE)
-    if frame.height > TRACE_PAGE:
-        st.caption(f"第 {(page - 1) * TRACE_PAGE + 1:,}–{min(page * TRACE_PAGE, frame.height):,} 条,"
-                   f"共 {frame.height:,} 条")
-    frame = frame.slice((page - 1) * TRACE_PAGE, TRACE_PAGE)
-    dates, datetimes = ranking.date_columns(frame)
-    st.dataframe(frame, hide_index=True, key=key, column_config={
-        **{c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c in dates},
-        **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm") for c in datetimes}})
-
-
-if not (county_code and key):
-    st.info("选择区县和指标(或扣分项)后显示其逐条记录。", icon=":material/manage_search:")
-elif may_list("指标的逐条记录"):
-    tr = data(ranking.drill_down, county_code, key, as_of)
-    county = card.county(county_code)
-    if tr.result is not None:
-        r = county.indicators[key]
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric("分子", f"{tr.numerator_total:,}", help="计入分子的记录合计(见下表“计入分子的记录”)")
-        m2.metric("分母", f"{tr.denominator_total:,}", help="计入分母的记录合计(见下表“计入分母的记录”)")
-        m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
-                  help=f"目标 {pct(rubric.indicators[key].target)}")
-        m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分",
-                   help="本项得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
-        st.caption(RULES[key])
-        t1, t2 = st.tabs([f"计入分子的记录({tr.numerator.height:,} 条)", f"计入分母的记录({tr.denominator.height:,} 条)"])
-        with t1:
-            _records(ranking.labelled(tr.numerator), "r_drill_num")
-        with t2:
-            _records(ranking.labelled(tr.denominator), "r_drill_den")
-    else:
-        st.metric("计入的记录", f"{tr.count:,} 条", help=DEDUCTIONS[key])
-        st.caption(f"扣 {float(county.deductions[key]):,.2f} 分。{DEDUCTIONS[key]}")
-        if tr.records.is_empty():
-            st.success("截至所选日期没有需要扣分的记录。", icon=":material/check_circle:")
-        else:
-            _records(ranking.labelled(tr.records), "r_drill_ded")

@@ -191,6 +191,14 @@ def _document(path: Path, kind: str) -> bytes:
     return ranking.document_bytes(_card(path), kind, path)
 
 
+def _trace(path: Path) -> bytes:
+    """考评排名's trace download of 昌图县's 录入率 (cases with their organisations' names, where payloads sit)."""
+    from dashboard.access import Principal, acting_as
+    with acting_as(Principal("t", "analyst")):
+        tr = ranking.drill_down("211224", "entry_rate", _context(path)[1], None, path)
+        return ranking.trace_workbook(tr, ranking.quarantined("211224", "entry_rate", path))
+
+
 @dataclass(frozen=True)
 class Download:
     kind: str                           # csv | xlsx | docx
@@ -221,6 +229,8 @@ DOWNLOADS: dict[tuple[str, str, str], Download] = {
         Download("csv", lambda p: ranking.csv_bytes(_card(p)), ("排名", "总分", "扣分_")),
     ("dashboard/documents.py", "ranking.DOCUMENTS[kind][0]", "lambda kind=kind: ranking.document_bytes(card, kind)"):
         Download("docx", lambda p: tuple(_document(p, kind) for kind in ("notice", "briefing"))),   # both buttons
+    ("pages/ranking.py", "下载明细追溯(XLSX)", "lambda: ranking.trace_workbook(tr, held)"):
+        Download("xlsx", lambda p: _trace(p)),
     ("pages/risks.py", "下载逾期或未报的月报(CSV)", "to_csv_bytes(late)"):
         Download("csv", lambda p: to_csv_bytes(risks.late_reports(*_context(p), p)), ("逾期天数",)),
     ("pages/verification.py", "下载超期未核查任务(CSV)", "to_csv_bytes(overdue)"):

@@ -282,6 +282,8 @@ REGISTRY: list[tuple[str, Q]] = [
     ("quality.quarantine_count", Q(lambda c, f: quality.quarantine_count(_qf(f), c.path), warehouses=DEMO_AND_MESSY)),
     ("quality.quarantine_by_county", Q(lambda c, f: quality.quarantine_by_county(_qf(f), c.path),
                                        warehouses=DEMO_AND_MESSY)),
+    ("quality.quarantine_summary", Q(lambda c, f: quality.quarantine_summary(_qf(f), c.path),
+                                     warehouses=DEMO_AND_MESSY)),
     # dashboard.overview
     ("overview.milestones", Q(lambda c, f: overview.milestones(f, c.day, c.path))),
     # dashboard.metrics
@@ -302,6 +304,8 @@ REGISTRY: list[tuple[str, Q]] = [
     # dashboard.ranking (scorecard: published, see test_the_scorecard_is_published…)
     *[("ranking.drill_down", Q(lambda c, f, k=k: ranking.drill_down(CHANGTU, k, c.day, path=c.path), records=True))
       for k in (*INDICATOR_KEYS, *DEDUCTION_KEYS)],
+    *[("ranking.quarantined", Q(lambda c, f, k=k: ranking.quarantined(CHANGTU, k, c.path), warehouses=DEMO_AND_MESSY))
+      for k in ("entry_rate", "lost_contact")],
 ]
 
 

@@ -52,6 +52,23 @@ def inputs(sql: str, table: str) -> set[str]:
     return set(_TABLES.findall(code)) - {table}
 
 
+def upstream_staging(tables: set[str]) -> set[str]:
+    """The staging tables (one per export dataset) that `tables` are built from, following the marts' SQL back:
+    what a query over those tables reads of the counties' exports."""
+    models = {table_name(layer, path): path for layer, path in sql_files()}
+    found, todo, seen = set(), list(tables), set()
+    while todo:
+        table = todo.pop()
+        if table in seen:
+            continue
+        seen.add(table)
+        if table.startswith("staging."):
+            found.add(table)
+        elif table in models:
+            todo.extend(inputs(models[table].read_text(encoding="utf-8"), table))
+    return found
+
+
 def fingerprint() -> str:
     """What the models are: every SQL file and reference file of this release, and this module."""
     digest = hashlib.sha256()

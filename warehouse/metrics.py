@@ -29,6 +29,7 @@ from typing import Any, Iterator
 import duckdb
 import polars as pl
 
+from warehouse.build import inputs, upstream_staging   # the model graph is the build's
 from warehouse.rubric import DEDUCTIONS, INDICATORS, Rubric
 
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "scoring"
@@ -77,6 +78,14 @@ def _source(key: str) -> str:
     if not path.is_file():
         raise ScoringError(f"未知的指标或扣分项:{key}")
     return path.read_text(encoding="utf-8")
+
+
+@cache
+def datasets_read(key: str) -> tuple[str, ...]:
+    """The export datasets (etl.contract keys) whose rows indicator or deduction `key` counts: the marts its SQL
+    reads, followed back to their staging tables — so a page can say which quarantined rows it is missing."""
+    staging = upstream_staging(inputs(sql_text(key), ""))
+    return tuple(sorted(t.split(".", 1)[1] for t in staging))
 
 
 def sql_text(key: str) -> str:

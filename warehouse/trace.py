@@ -118,3 +118,30 @@ def trace(source: str | Path | duckdb.DuckDBPyConnection, county: str, key: str,
     else:
         result = indicator_result(rule, int(numerator["num_amount"].sum()), int(denominator["den_amount"].sum()))
     return Trace(key, INDICATOR_NAMES[key], code, name, as_of, frame, numerator, denominator, result)
+
+
+COUNTY_LEVEL = "区县本级"   # records that belong to the county as a whole (its own centre, its population …)
+
+
+def by_township(tr: Trace) -> pl.DataFrame:
+    """The trace's records per township, so a county can see where a score comes from: township_code, township
+    (区县本级 for records with none, last), records, and for an indicator the numerator and denominator each township
+    adds — sums of the same amounts as the Trace's totals, so the rows add up to the scorecard's numerator and
+    denominator — and its share (None where it adds nothing to the denominator, or where the indicator's value
+    cannot be cut by township)."""
+    frame = tr.records
+    keys = [pl.col("township_code"), pl.col("township").fill_null(COUNTY_LEVEL)]
+    if tr.result is None:
+        grouped = frame.group_by(keys).agg(pl.len().alias("records"))
+    else:
+        grouped = frame.group_by(keys).agg(
+            pl.len().alias("records"),
+            pl.col("num_amount").filter(pl.col("in_numerator")).sum().alias("numerator"),
+            pl.col("den_amount").filter(pl.col("in_denominator")).sum().alias("denominator"))
+        # a township's own share only where the indicator's value can be cut by township (a census population
+        # or a county's own centre belongs to the county alone: its townships have no share of their own)
+        share = pl.col("numerator") / pl.col("denominator")
+        cuttable = "township_code" in metrics.cut_by(tr.key)
+        grouped = grouped.with_columns(
+            pl.when((pl.col("denominator") > 0) & cuttable).then(share).otherwise(None).alias("value"))
+    return grouped.sort(pl.col("township_code").is_null(), "township_code")
