@@ -138,3 +138,29 @@ def entry_rate_by_county(frame: pl.DataFrame, target: float) -> go.Figure:
     fig = _layout(fig, title)
     fig.update_layout(margin={"r": 50})
     return fig
+
+
+# Plotly's toolbar (modebar) tooltips and its date formats in Chinese, registered inline: no locale file to fetch
+PLOTLY_ZH = {
+    "dictionary": {
+        "Autoscale": "自动缩放", "Box Select": "矩形框选择", "Download plot as a png": "下载图表为 PNG 图片",
+        "Download plot": "下载图表", "Lasso Select": "套索选择", "Pan": "平移", "Produced with Plotly.js": "由 Plotly.js 生成",
+        "Reset": "重置", "Reset axes": "重置坐标轴", "Reset view": "重置视图", "Toggle Spike Lines": "显示/隐藏辅助线",
+        "Toggle show closest data on hover": "显示/隐藏最近的数据点", "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小",
+        "Show closest data on hover": "悬停时显示最近的数据点", "Compare data on hover": "悬停时比较数据",
+        "Taking snapshot - this may take a few seconds": "正在截图,请稍候", "Snapshot succeeded": "截图成功",
+        "Double-click to zoom back out": "双击还原", "Double-click on legend to isolate one trace": "双击图例只显示该项",
+        "Click to enter Colorscale title": "点击输入色阶标题", "Click to enter Plot title": "点击输入图表标题",
+        "Click to enter X axis title": "点击输入横轴标题", "Click to enter Y axis title": "点击输入纵轴标题",
+        "Reset camera to default": "重置视角", "Reset camera to last save": "恢复上次保存的视角",
+        "Orbital rotation": "轨道旋转", "Turntable rotation": "转盘旋转", "Zoom to fit": "缩放以适应",
+    },
+    "format": {
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+        "date": "%Y-%m-%d", "decimal": ".", "thousands": ",",
+    },
+}
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "zh-CN", "locales": {"zh-CN": PLOTLY_ZH}}

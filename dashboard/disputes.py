@@ -17,13 +17,25 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import access, metrics
-from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty, mark_incomplete, month_axis_title, month_labels
+from dashboard.charts import (
+    AMBER,
+    BLUE,
+    GREEN,
+    GREY,
+    PLOTLY_CONFIG,
+    RED,
+    _layout,
+    empty,
+    mark_incomplete,
+    month_axis_title,
+    month_labels,
+)
 from dashboard.db import query
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import Filters
 from dashboard.queries import case_filter, month_complete
-from warehouse.rubric import rubric_in_force
 from etl.contract import MEDIATION_CASE
+from warehouse.rubric import rubric_in_force
 
 # The plan's key domains (专项行动方案 三(一)), in its order. The dispute catalogue has one type for marriage and
 # family (婚姻家庭纠纷), so 家庭 and 婚姻 cannot be told apart and are shown as one domain, 家庭/婚姻.
@@ -307,7 +319,7 @@ def case_list_xlsx(f: Filters, day: date, scope: str = "全部案件", county: s
 
 # ------------------------------------------------------------------ charts
 
-CFG = {"displaylogo": False}
+CFG = PLOTLY_CONFIG
 
 
 def _pct(v: float | None) -> str:

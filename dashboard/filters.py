@@ -13,6 +13,7 @@ date in the data (dashboard.metrics.as_of). The campaign's months come from the 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,6 +27,38 @@ DIMENSIONS = {
     "dispute_types": ("type", "纠纷类型"),
     "org_types": ("org", "组织类型"),
 }
+# every parameter a link may carry → its name for the user: the filters, then the pages' own
+PARAM_LABELS = {"county": "区县", "township": "乡镇(街道)", "type": "纠纷类型", "org": "组织类型", "from": "起始月份",
+                "to": "结束月份", "asof": "截至日期", "map": "地图着色指标", "view": "显示方式", "data": "数据批次"}
+LIST_PARAMS = {key for key, _ in DIMENSIONS.values()}   # several values, comma-separated
+STREAMLIT_PARAMS = {"embed", "embed_options"}           # Streamlit's own; not ours to judge
+
+
+def collapse_params(given: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+    """One value per parameter from a link's query string (each key with all its values, as the browser sent them),
+    and the problems, each naming the parameter. Repeated values collapse (county=1,1&county=2 → 1,2; asof=D&asof=D
+    → D); a single-valued parameter given twice with different values, and an unknown parameter, are refused."""
+    params, problems = {}, []
+    for key, values in given.items():
+        if key in STREAMLIT_PARAMS:
+            continue
+        if key not in PARAM_LABELS:
+            problems.append(f"参数“{key}”无法识别")
+            continue
+        label = PARAM_LABELS[key]
+        if key in LIST_PARAMS:
+            merged = list(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
+            if merged:
+                params[key] = ",".join(merged)
+            continue
+        distinct = list(dict.fromkeys(v.strip() for v in values))
+        if len(distinct) > 1:
+            problems.append(f"{label}(参数 {key})出现多次且取值不同:{'、'.join(distinct)}")
+        elif distinct and distinct[0]:
+            params[key] = distinct[0]
+    return params, problems
+
+
 # filter field → the record column of the campaign's metrics it cuts
 CUT_COLUMNS = {"counties": "county_code", "townships": "township_code", "dispute_types": "dispute_category_code",
                "org_types": "org_type"}
@@ -170,6 +203,11 @@ class Filters:
             start = end = asof = None
         return cls(counties, start, end, townships, values("dispute_types"), values("org_types"), asof,
                    tuple(rejected))
+
+    def pinned(self, as_of: date) -> dict[str, str]:
+        """The link parameters that show this choice at `as_of` whatever the data's latest date becomes: every filter,
+        and the as-of date written out (a link without it would follow tomorrow's load to a later date)."""
+        return dataclasses.replace(self, asof=as_of, end=as_of.replace(day=1), rejected=()).to_params()
 
     def period_label(self) -> str:
         label = f"{month_label(self.start)}至{month_label(self.end)}"

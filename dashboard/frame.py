@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+from urllib.parse import urlencode
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
 
-from dashboard import access, auth, db, metrics, queries
+from dashboard import access, auth, db, metrics, queries, ui
 from dashboard.definitions import definitions
-from dashboard.filters import DIMENSIONS, Filters, campaign_months, month_label
+from dashboard.filters import DIMENSIONS, PARAM_LABELS, Filters, campaign_months, collapse_params, month_label
 from warehouse.rubric import RubricError, rubric_in_force, rubric_path
 
 PAGES = [  # file in pages/, title, icon, url path
@@ -59,7 +60,8 @@ def filters() -> Filters:
     """
     if "filters" not in st.session_state or "auth_token" not in st.session_state:
         page_file = Path(sys._getframe(1).f_globals.get("__file__", "")).name
-        st.session_state["return_to"] = (page_file, st.query_params.to_dict())
+        # every value of every key: a repeated parameter is judged after the handover (collapse_params), not lost
+        st.session_state["return_to"] = (page_file, {k: st.query_params.get_all(k) for k in st.query_params})
         st.switch_page("app.py")
     return st.session_state["filters"]
 
@@ -98,13 +100,17 @@ def _sidebar_filters() -> Filters:
     state = st.session_state
     if "f_counties" not in state:  # first run of this session: start from the URL
         known = {k: set(opts[k]) for k in ("townships", "dispute_types", "org_types")}
-        params = _refuse_other_counties(st.query_params.to_dict())
+        params, problems = collapse_params({k: st.query_params.get_all(k) for k in st.query_params})
+        if params.get("view", ui.SCREEN_VIEW) != ui.SCREEN_VIEW:
+            problems.append(f"显示方式(参数 view)“{params.pop('view')}”")
+        state["f_link"] = params                 # the link's own values, duplicates collapsed, unknown ones dropped
+        params = _refuse_other_counties(params)
         initial = Filters.from_params(params, set(opts["counties"]), known, opts["township_county"])
         own = access.current().county
         state.update(f_counties=[own] if own else list(initial.counties), f_townships=list(initial.townships),
                      f_types=list(initial.dispute_types), f_orgs=list(initial.org_types),
                      f_initial_period=(f"{initial.start:%Y-%m}", f"{initial.end:%Y-%m}"), f_asof=initial.asof,
-                     f_rejected=initial.rejected)
+                     f_rejected=(*problems, *initial.rejected))
     st.sidebar.header("筛选")
     st.sidebar.multiselect("区县", options=list(opts["counties"]), format_func=opts["counties"].get,
                            key="f_counties", placeholder="全部区县(可多选)", help="不选即为全市七个区县")
@@ -131,11 +137,17 @@ def _sidebar_filters() -> Filters:
     st.sidebar.date_input("截至日期", key="f_asof_input", on_change=_asof_chosen, format="YYYY-MM-DD",
                           min_value=rubric.campaign_start, max_value=rubric.campaign_end,
                           help=definitions(rubric)["截至日期"])
-    current = st.query_params.to_dict()
-    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to", "asof"}
-    wanted = {**{k: v for k, v in current.items() if k not in filter_keys}, **chosen.to_params()}  # keep page keys
-    if current != wanted:
+    # the URL says what is shown: the filters, then the pages' own keys (map, view) — a link's duplicates collapsed
+    # and its unknown or refused parameters gone; a pinned link's data batch is read once (_pinned_note), not kept
+    link = state.pop("f_link", None)
+    current = st.query_params.to_dict() if link is None else link
+    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to", "asof", "data"}
+    page_keys = {k: v for k, v in current.items() if k in PARAM_LABELS and k not in filter_keys}
+    wanted = {**page_keys, **chosen.to_params()}
+    if st.query_params.to_dict() != wanted or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
         st.query_params.from_dict(wanted)
+    if link and link.get("data"):
+        state["f_pinned_data"] = link["data"]
     return chosen
 
 
@@ -227,8 +239,9 @@ def url_widget(url_key: str, widget_key: str, parse: Callable[[str], Any]) -> bo
     if widget_key not in state and url_key in st.query_params:
         try:
             state[widget_key] = parse(st.query_params[url_key])
-        except (ValueError, KeyError):
-            pass  # a mangled link value falls back to the page's default
+        except (ValueError, KeyError):   # a mangled link value: said, and the page's default shown
+            st.warning(f"链接中的{PARAM_LABELS.get(url_key, url_key)}(参数 {url_key})“{st.query_params[url_key]}”"
+                       "无法识别,已改用默认值。", icon=":material/link_off:")
     return widget_key in state
 
 
@@ -246,6 +259,39 @@ def not_applied_note(f: Filters, *applied: str) -> None:
     skipped = f.not_applied(*applied)
     if skipped:
         st.caption(f"注:本页数据不按{'、'.join(skipped)}筛选。")
+
+
+def _pinned_note() -> None:
+    """A link pinned to a data batch (data=<run id>) opened after later loads: the as-of date holds, but records
+    dated before it that arrived later (late entries) are counted now — say so, once."""
+    pinned = st.session_state.pop("f_pinned_data", None)
+    latest = data(queries.freshness)["run_id"]
+    if pinned and latest and pinned != latest:
+        st.info(f"此链接生成时的数据批次为 {pinned},此后又有新数据入库(最新批次 {latest})。截至日期和筛选条件与链接相同;"
+                "若其间补录了截至日期以前的记录,数值会相应变化。", icon=":material/history:")
+
+
+def _link_box(chosen: Filters) -> None:
+    """复制本页链接: this page with every filter, the as-of date written out and the data batch, so a link sent today
+    shows the same choice after tomorrow's load (ui.js copies it; the text is shown for copying by hand too)."""
+    as_of = data(metrics.as_of, chosen)
+    page_keys = {k: v for k, v in st.query_params.to_dict().items() if k in ("map", "view")}
+    run = data(queries.freshness)["run_id"]
+    params = {**page_keys, **chosen.pinned(as_of), **({"data": run} if run else {})}
+    if not ui.screen_view():
+        st.sidebar.html(ui.copy_link_button(urlencode(params), f"截至 {as_of:%Y-%m-%d},含全部筛选条件"))
+
+
+def _screen_controls() -> None:
+    """放映模式: entered from the sidebar, left by the button atop the page (the sidebar is hidden then)."""
+    if ui.screen_view():
+        if st.button("退出放映模式", icon=":material/close_fullscreen:", key="screen_exit"):
+            del st.query_params["view"]
+            st.rerun()
+    elif st.sidebar.button("放映模式(会议投影)", icon=":material/slideshow:", key="screen_enter",
+                           help="隐藏侧栏、放大字号,适合 1920×1080 投影;筛选条件不变,保留在链接中"):
+        st.query_params["view"] = ui.SCREEN_VIEW
+        st.rerun()
 
 
 def _freshness() -> None:
@@ -283,7 +329,9 @@ def _pages(pages_dir: Path, principal: access.Principal | None) -> list[tuple[st
 
 
 def main(pages_dir: Path) -> None:
-    st.set_page_config(page_title="铁岭市矛盾纠纷预防化解专项行动", page_icon="⚖️", layout="wide")
+    st.set_page_config(page_title="铁岭市矛盾纠纷预防化解专项行动", page_icon="⚖️", layout="wide",
+                       initial_sidebar_state="collapsed" if ui.screen_view() else "auto")
+    ui.inject()   # print and projector styles, Enter applies a date, Streamlit's own words in Chinese
     access.set_current(None)   # nobody, until this run's login is known (queries fail closed in the app)
     try:
         auth.cookie_secret()
@@ -319,7 +367,10 @@ def main(pages_dir: Path) -> None:
     st.session_state["filters"] = _sidebar_filters()
     rejected = st.session_state.pop("f_rejected", ())
     if rejected:  # a shared link with values that name nothing: say so rather than show something else silently
-        st.warning("链接中的以下筛选条件无法识别,已忽略:" + "、".join(rejected), icon=":material/link_off:")
+        st.warning("链接中的以下参数无效,已忽略:" + ";".join(rejected), icon=":material/link_off:")
+    _pinned_note()
+    _link_box(st.session_state["filters"])
+    _screen_controls()
     _audit_view(principal, page)
     _freshness()
     _definitions()

@@ -6,12 +6,13 @@ their denominators (the city as one unit), not the mean of county rates.
 """
 from __future__ import annotations
 
+import base64
 import json
+from html import escape
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
@@ -50,6 +51,67 @@ def plan_targets(card: Scorecard, counties: tuple[str, ...] = ()) -> pl.DataFram
                                       "适用区县数": pl.Int64, "未达标区县": pl.Utf8})
 
 
+def target_trends(cards: list[Scorecard], counties: tuple[str, ...] = ()) -> dict[str, list[float | None]]:
+    """Each plan target's value for the chosen counties as one unit at the dates of `cards` (dashboard.ranking.history:
+    the month ends before the as-of date, then the as-of date), oldest first — the trend and 环比 of the cards."""
+    frames = [plan_targets(card, counties) for card in cards]
+    return {key: [f.filter(pl.col("key") == key)["值"][0] for f in frames] for key in frames[-1]["key"]}
+
+
+def change_points(values: list[float | None]) -> float | None:
+    """环比 in percentage points: the last value against the one before it (None when either is missing)."""
+    if len(values) < 2 or values[-1] is None or values[-2] is None:
+        return None
+    return round((values[-1] - values[-2]) * 100, 2)
+
+
+def _sparkline(values: list[float], width: int = 96, height: int = 26) -> str:
+    """An inline SVG line of `values` (no script, nothing fetched), the last point marked."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    xs = [2 + i * (width - 4) / (len(values) - 1) for i in range(len(values))]
+    ys = [height - 3 - (v - low) / span * (height - 6) for v in values]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+    colour = GREEN if values[-1] >= values[-2] else RED
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+           f'<polyline points="{points}" fill="none" stroke="{BLUE}" stroke-width="1.8"/>'
+           f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2.8" fill="{colour}"/></svg>')
+    # an image of its own: st.html's sanitiser drops inline SVG; a data: URI is drawn, and fetches nothing
+    return (f'<img alt="近几个月总分走势" width="{width}" height="{height}" '
+            f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"/>')
+
+
+def ranking_html(card: Scorecard, trends: dict[str, dict], selected: tuple[str, ...] = ()) -> str:
+    """总览's ranked table for leaders and the projector: rank, county, total, 较上月末 with the trend of the last
+    month ends, 通报 and its reasons in short — a plain HTML table whose text wraps (a data grid cuts long reasons),
+    rows of counties named in the 通报 tinted, the sidebar's counties in bold. Every text is escaped."""
+    rows = []
+    for c in card.counties:
+        t = trends[c.county_code]
+        style = ' class="notice"' if c.notice else ""
+        name = f"<b>{escape(c.county)}</b>" if c.county_code in selected else escape(c.county)
+        rows.append(f"<tr{style}><td class='num'>{c.rank}</td><td class='name'>{name}</td><td class='num'>{float(c.total):.2f}</td>"
+                    f"<td class='num'>{escape(t['text'])}</td><td>{_sparkline(t['totals'])}</td>"
+                    f"<td class='flag'>{'⚑ 通报' if c.notice else '—'}</td><td class='why'>{escape(notice_in_short(card, c))}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("排名", "区县", "总分", "较上月末", "走势", "通报", "通报原因"))
+    return (f"<style>{RANKING_CSS}</style><table class='tieling-ranking'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+RANKING_CSS = """
+.tieling-ranking { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
+.tieling-ranking th { background: #f0f2f6; text-align: left; padding: 0.35rem 0.5rem; white-space: nowrap; }
+.tieling-ranking td { border-top: 1px solid #e6e9ef; padding: 0.35rem 0.5rem; vertical-align: middle; }
+.tieling-ranking td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.tieling-ranking td.why { font-size: 0.85em; color: #5c2b27; }
+.tieling-ranking td.name, .tieling-ranking td.flag { white-space: nowrap; }
+.tieling-ranking tr.notice td { background: #fde8e6; }
+.tieling-ranking img { display: block; }
+"""
+
+
 def map_choices(card: Scorecard) -> dict[str, str]:
     """What the map can be coloured by: key → label."""
     return {TOTAL: "考评总分", **{k: r.name for k, r in card.rubric.indicators.items()}}
@@ -85,47 +147,6 @@ def notice_in_short(card: Scorecard, c) -> str:
 def geojson() -> dict:
     """The seven county boundaries, bundled with the product (warehouse/reference, see PROVENANCE.md)."""
     return json.loads(GEOJSON.read_text(encoding="utf-8"))
-
-
-def _centre(gj: dict) -> dict:
-    xs, ys = [], []
-
-    def walk(coords):
-        if isinstance(coords[0], (int, float)):
-            xs.append(coords[0])
-            ys.append(coords[1])
-        else:
-            for c in coords:
-                walk(c)
-    for feature in gj["features"]:
-        walk(feature["geometry"]["coordinates"])
-    return {"lon": (min(xs) + max(xs)) / 2, "lat": (min(ys) + max(ys)) / 2}
-
-
-def county_map(values: pl.DataFrame, label: str, selected: tuple[str, ...] = ()) -> go.Figure:
-    """Choropleth of the seven counties on a blank background: no base-map tiles, nothing from the network.
-    Counties in `selected` are outlined; clicking a county is how the page chooses it. No text labels on the
-    map: MapLibre would fetch their glyphs from fonts.openmaptiles.org; names are in the hover and the table."""
-    title = f"各区县{label}"
-    gj = geojson()
-    is_total = label == "考评总分"
-    frame = values.with_columns(pl.col("值").fill_null(float("nan")))
-    fig = px.choropleth_map(
-        frame.to_pandas(), geojson=gj, locations="county_code", featureidkey="properties.code", color="值",
-        hover_name="区县", custom_data=["显示", "排名", "通报"], map_style="white-bg", center=_centre(gj), zoom=7.1,
-        color_continuous_scale=[(0, RED), (0.5, AMBER), (1, GREEN)],
-        range_color=None if is_total else (0, 1), opacity=0.85)
-    fig.update_traces(
-        marker_line_width=[3 if c in selected else 1 for c in values["county_code"]],
-        marker_line_color=["#111111" if c in selected else "#ffffff" for c in values["county_code"]],
-        hovertemplate=f"<b>%{{hovertext}}</b><br>{label}:%{{customdata[0]}}<br>考评排名:第 %{{customdata[1]}} 名"
-                      "<br>%{customdata[2]}<extra>点击选择该区县</extra>")
-    fig.update_layout(coloraxis_colorbar={"title": {"text": "分" if is_total else "%"},
-                                          "tickformat": ".0f" if is_total else ".0%"},
-                      dragmode=False)
-    fig = _layout(fig, title, height=460)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0})
-    return fig
 
 
 # --- the campaign timeline ----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ def freshness(path: Path | None = None) -> dict:
     """When the data was last loaded, how many files it holds, how many rows sit in quarantine."""
     row = query("""
         SELECT (SELECT max(finished_at) FROM meta.load_run) AS loaded_at,
+               (SELECT arg_max(run_id, finished_at) FROM meta.load_run) AS run_id,
                (SELECT count(*) FROM meta.load_run) AS runs,
                (SELECT count(*) FROM meta.load_file WHERE status = 'loaded') AS files_loaded,
                (SELECT count(*) FROM meta.load_file WHERE status = 'refused') AS files_refused,

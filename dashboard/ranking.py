@@ -88,6 +88,53 @@ def scorecard(as_of: date | None = None, weights: tuple[float, ...] | None = Non
         return scoring.score(con, as_of=as_of, rubric=with_weights(rubric_in_force(), weights))
 
 
+TREND_MONTHS = 6   # month ends a trend shows, the as-of date's included
+
+
+def trend_dates(as_of: date, months: int = TREND_MONTHS) -> list[date]:
+    """The month ends before `as_of` within the campaign (at most `months - 1`, oldest first), then `as_of` itself."""
+    start = rubric_in_force().campaign_start
+    ends, day = [], as_of.replace(day=1) - timedelta(days=1)
+    while day >= start and len(ends) < months - 1:
+        ends.append(day)
+        day = day.replace(day=1) - timedelta(days=1)
+    return [*reversed(ends), as_of]
+
+
+def history(as_of: date, path: Path | None = None) -> list[Scorecard]:
+    """The scorecards at trend_dates(as_of), oldest first, the last at `as_of`: 环比 is the last against the one
+    before it (the end of the previous month), the trend all of them. Scored on two threads (DuckDB works outside
+    Python's lock), each on its own cursor; the same scorecard() as everywhere."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda day: scorecard(day, None, path), trend_dates(as_of)))
+
+
+def change_text(now: float, before: float | None, rank_now: int | None = None, rank_before: int | None = None) -> str:
+    """A county's total against the previous month's end: '+2.31 分,↑1 名' ('—' in the campaign's first month)."""
+    if before is None:
+        return "—"
+    text = f"{round(now - before, 2):+.2f} 分"
+    if rank_now is not None and rank_before is not None and rank_now != rank_before:
+        text += f",{'↑' if rank_now < rank_before else '↓'}{abs(rank_before - rank_now)} 名"
+    return text
+
+
+def county_trends(cards: list[Scorecard]) -> dict[str, dict]:
+    """Per county code: its totals at each date of `cards` (oldest first) and 较上月末, the change of total and rank
+    since the card before the last (None when there is only one)."""
+    last, before = cards[-1], (cards[-2] if len(cards) > 1 else None)
+    out = {}
+    for c in last.counties:
+        totals = [float(card.county(c.county_code).total) for card in cards]
+        old = before.county(c.county_code) if before else None
+        out[c.county_code] = {"totals": totals, "change": None if old is None else float(c.total - old.total),
+                              "text": change_text(float(c.total), None if old is None else float(old.total), c.rank,
+                                                  None if old is None else old.rank)}
+    return out
+
+
 def drill_down(county: str, key: str, as_of: date | None = None, weights: tuple[float, ...] | None = None,
                path: Path | None = None) -> Trace:
     """The records behind one county's indicator or deduction (warehouse.trace): a record list, scoped like every
@@ -162,13 +209,16 @@ def cell_text(r: scoring.IndicatorResult) -> str:
     return f"{pct_text(float(r.value), float(r.target))} {mark(r)}"
 
 
-def display_table(card: Scorecard) -> pl.DataFrame:
-    """One row per county in rank order: 排名, 区县, 总分, each indicator's value with its mark and points,
-    each deduction (negative), 通报 and its reasons."""
+def display_table(card: Scorecard, trends: dict[str, dict] | None = None) -> pl.DataFrame:
+    """One row per county in rank order: 排名, 区县, 总分 (with `trends`, county_trends(): 较上月末 and 总分走势, the
+    totals at the last month ends), each indicator's value with its mark and points, each deduction (negative),
+    通报 and its reasons."""
     rubric = card.rubric
     rows = []
     for c in card.counties:
         row: dict = {"排名": c.rank, "区县": c.county, "总分": float(c.total)}
+        if trends is not None:
+            row |= {"较上月末": trends[c.county_code]["text"], "总分走势": trends[c.county_code]["totals"]}
         for key in INDICATOR_KEYS:
             r = c.indicators[key]
             row[rubric.indicators[key].name] = cell_text(r)

@@ -3,10 +3,11 @@ import streamlit as st
 
 from dashboard import metrics
 from dashboard import organisations as org
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes
-from dashboard.frame import data, download_button, filters, not_applied_note
 from dashboard.filters import month_label
+from dashboard.frame import data, download_button, filters, not_applied_note
 from warehouse.rubric import rubric_in_force
 
 f = filters()
@@ -46,7 +47,7 @@ else:
     if not by_point:
         st.caption(f"所选范围内评理说事点超过 {POINT_ROWS} 个,热力图按乡镇(街道)汇总为达标点占比;"
                    "在侧栏选择乡镇(街道)可查看每个评理说事点。")
-    st.plotly_chart(org.point_heatmap(pm, by_point), config={"displaylogo": False})
+    st.plotly_chart(org.point_heatmap(pm, by_point), config=PLOTLY_CONFIG)
 
 # ---------------------------------------------------------------- 2. 调解员队伍
 st.subheader("调解员队伍", help="按调解员名册(最新一次导出):专职占比 = 专兼职为“专职”的调解员 ÷ 全部调解员;"
@@ -55,10 +56,10 @@ med = data(org.mediators_by_county, f, day)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(org.rate_bars(med, "专职占比", "专职调解员数", "各区县专职调解员占比"),
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
 with right:
     st.plotly_chart(org.rate_bars(med, "培训覆盖率", "已培训人数", "各区县调解员年度培训覆盖率"),
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
 if med.is_empty():
     st.info("当前筛选条件下没有调解员数据。")
 else:
@@ -88,7 +89,7 @@ else:
 st.subheader("星级司法所创建", help="口径(考评指标7):" + RULES["star_office"])
 star = data(org.star_offices, f, day)
 st.plotly_chart(org.star_bars(star, rubric.param("star_office", "plan_deadline"),
-                              rubric.param("star_office", "evidence_deadline")), config={"displaylogo": False})
+                              rubric.param("star_office", "evidence_deadline")), config=PLOTLY_CONFIG)
 if not star.is_empty():
     st.dataframe(star.drop("区县代码"), hide_index=True, column_config={
         **{c: st.column_config.NumberColumn(format="localized") for c in ("司法所数", "计划按期数", "材料按期数", "均按期数")},

@@ -2,7 +2,9 @@
 import streamlit as st
 
 from dashboard import charts, documents, metrics, queries, ranking
+from dashboard import county_map as cm
 from dashboard import overview as ov
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import definitions, indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, download_button, filters, to_url, url_widget
@@ -14,42 +16,27 @@ st.caption(f"专项行动方案各项目标是否达到、哪些区县落后、�
 
 DEFINITIONS, RULES, rubric = definitions(), indicator_definitions(), rubric_in_force()
 as_of = data(metrics.as_of, f)  # the sidebar's as-of date, the same on every page
-card = data(ranking.scorecard, as_of)
+card = data(ranking.scorecard, as_of)   # the same card as history's last (cached apart: other pages share it)
 names = dict(data(queries.counties).iter_rows())
 scope = "、".join(names[c] for c in f.counties) if f.counties else "全市"
 skipped = f.not_applied()
 if skipped:
     st.caption(f"注:目标、地图和时间轴按区县统计,不按{'、'.join(skipped)}筛选;案件数据部分按全部筛选条件统计。")
 
-# ---------------------------------------------------------------- 1. the plan's targets
-st.subheader(f"专项行动目标 · {scope} · {rubric.campaign_start:%Y年%m月%d日}至 {as_of:%Y年%m月%d日}累计",
-             help=DEFINITIONS["专项行动目标"])
-targets = ov.plan_targets(card, f.counties)
-for start in range(0, targets.height, 3):
-    cols = st.columns(3)
-    for col, row in zip(cols, targets.slice(start, 3).iter_rows(named=True)):
-        value = ranking.pct_text(row["值"], row["目标"])  # 9.997% against 10% is not shown as 10.0%
-        ok = row["达标区县数"] == row["适用区县数"]
-        delta = (f"{row['达标区县数']}/{row['适用区县数']} 个区县达标" if row["适用区县数"] else "不适用")
-        col.metric(f"{row['指标']}(目标 {pct(row['目标'])})", value, delta=delta,
-                   delta_color="green" if ok else "red", delta_arrow="off", border=True,
-                   help=RULES[row["key"]]
-                   + (f" 未达标:{row['未达标区县']}。" if row["未达标区县"] else ""))
-
-documents.buttons(card, "o")   # the 通报 draft and the 简报 (Word), for users of all counties
-
-# ---------------------------------------------------------------- 2. the county map
-st.subheader("区县地图", help=DEFINITIONS["区县地图"])
+# ---------------------------------------------------------------- 1. the ranking and the county map (above the fold)
+cards = data(ranking.history, as_of)   # the month ends before the as-of date, then the as-of date: 环比 and trend
+st.subheader(f"考评排名与区县地图 · 截至 {as_of:%Y年%m月%d日}", help=DEFINITIONS["考评总分"] + " " + DEFINITIONS["通报"])
 choices = ov.map_choices(card)
-left, right = st.columns([3, 2])
-with right:
+left, right = st.columns([5, 6], gap="medium")
+with left:
     def _known(key: str) -> str:
         if key not in choices:
             raise ValueError(key)
         return key
 
+    m1, m2 = st.columns(2)
     url_widget("map", "overview_metric", _known)  # ?map=entry_rate colours the map by that indicator
-    metric = st.selectbox("地图着色指标", options=list(choices), format_func=choices.get, key="overview_metric",
+    metric = m1.selectbox("地图着色指标", options=list(choices), format_func=choices.get, key="overview_metric",
                           help="按考评总分或某项指标的值为区县着色(绿色好、红色差)")
     to_url("map", None if metric == ov.TOTAL else metric)
     # the selector and the sidebar 区县 filter are one: it shows the sidebar's single county, and choosing here
@@ -60,30 +47,47 @@ with right:
         code = st.session_state["overview_county"]
         st.session_state["f_counties"] = [code] if code else []
 
-    st.selectbox("选择区县(或点击地图)", options=["", *names], key="overview_county", on_change=_choose_from_selector,
+    m2.selectbox("选择区县(或点击地图)", options=["", *names], key="overview_county", on_change=_choose_from_selector,
                  format_func=lambda c: names.get(c, "全市(七个区县)"), help="选择后,所有页面都只显示该区县")
     values = ov.map_values(card, metric)
-    shown = ["排名", "区县", "总分", *([] if metric == ov.TOTAL else ["显示"]), "通报", "通报原因"]
-    st.dataframe(values.select(shown).rename({"显示": choices[metric]}, strict=False), hide_index=True, column_config={
-                     "总分": st.column_config.NumberColumn("总分(分)", format="%.2f"),
-                     "排名": st.column_config.NumberColumn("排名", format="%d")})
 
+    def _choose_from_map() -> None:
+        code = cm.clicked_county(st.session_state["overview_map"].selection)
+        if code in names:
+            st.session_state["f_counties"] = [code]
 
-def _choose_from_map() -> None:
-    points = st.session_state["overview_map"].selection.get("points", [])
-    code = points[0].get("location") if points else None
-    if code in names:
-        st.session_state["f_counties"] = [code]
+    st.plotly_chart(cm.county_map(values, choices[metric], f.counties), key="overview_map", on_select=_choose_from_map,
+                    selection_mode="points", config={**PLOTLY_CONFIG, "scrollZoom": False})
+with right:
+    st.html(ov.ranking_html(card, ranking.county_trends(cards), f.counties))
+    previous = ranking.trend_dates(as_of)
+    st.caption(("较上月末:与 " + f"{previous[-2]:%Y-%m-%d}" + " 相比的总分和名次变化;" if len(previous) > 1 else "")
+               + "走势:" + "、".join(f"{d:%m-%d}" for d in previous) + " 的总分。底色标红的区县列入通报;"
+               "原因详见“考评排名”页(可点击指标查看逐条记录)。")
+    documents.buttons(card, "o")   # the 通报 draft and the 简报 (Word), for users of all counties
 
-
-with left:
-    st.plotly_chart(ov.county_map(values, choices[metric], f.counties), key="overview_map", on_select=_choose_from_map,
-                    selection_mode="points", config={"displaylogo": False, "scrollZoom": False})
+# ---------------------------------------------------------------- 2. the plan's targets
+st.subheader(f"专项行动目标 · {scope} · {rubric.campaign_start:%Y年%m月%d日}至 {as_of:%Y年%m月%d日}累计",
+             help=DEFINITIONS["专项行动目标"])
+targets = ov.plan_targets(card, f.counties)
+trends = ov.target_trends(cards, f.counties)
+for start in range(0, targets.height, 3):
+    cols = st.columns(3)
+    for col, row in zip(cols, targets.slice(start, 3).iter_rows(named=True)):
+        value = ranking.pct_text(row["值"], row["目标"])  # 9.997% against 10% is not shown as 10.0%
+        met = (f"{row['达标区县数']}/{row['适用区县数']} 个区县达标" if row["适用区县数"] else "不适用")
+        points = ov.change_points(trends[row["key"]])
+        line = [round(v * 100, 2) for v in trends[row["key"]] if v is not None]
+        col.metric(f"{row['指标']}(目标 {pct(row['目标'])}) · {met}", value,
+                   delta=None if points is None else f"较上月末 {points:+.2f} 个百分点", delta_color="normal",
+                   chart_data=line if len(line) > 1 else None, chart_type="line", border=True,
+                   help=RULES[row["key"]] + (f" 未达标:{row['未达标区县']}。" if row["未达标区县"] else "")
+                   + " 走势为近几个月月末的值(%)。")
 
 # ---------------------------------------------------------------- 3. the campaign timeline
 ms = data(ov.milestones, f, as_of)
 st.subheader("专项行动时间轴", help=DEFINITIONS["时间节点"])
-st.plotly_chart(ov.timeline(ms, as_of, rubric), config={"displaylogo": False})
+st.plotly_chart(ov.timeline(ms, as_of, rubric), config=PLOTLY_CONFIG)
 st.dataframe(ms.drop("序号"), hide_index=True, column_config={
     "截止日期": st.column_config.DateColumn("截止日期", format="YYYY年MM月DD日"),
     "按期完成区县数": st.column_config.NumberColumn("按期完成(个区县)", format="%d"),
@@ -114,12 +118,12 @@ NO_RATE = ("录入率以乡镇(街道)统计月报的受理案件数为分母,�
 left, right = st.columns(2)
 with left:
     if rate_defined:
-        st.plotly_chart(charts.entry_rate_by_county(rates, target), config={"displaylogo": False})
+        st.plotly_chart(charts.entry_rate_by_county(rates, target), config=PLOTLY_CONFIG)
     else:
         st.info(NO_RATE)
 with right:
-    st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f, as_of)), config={"displaylogo": False})
-st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f, as_of)), config={"displaylogo": False})
+    st.plotly_chart(charts.cases_by_type(data(queries.cases_by_type, f, as_of)), config=PLOTLY_CONFIG)
+st.plotly_chart(charts.monthly_trend(data(queries.monthly_trend, f, as_of)), config=PLOTLY_CONFIG)
 
 st.subheader(f"各区县案件录入率 · {f.period_label()}", help=DEFINITIONS["录入率"])
 table = rates.drop("区县代码")

@@ -3,6 +3,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import quality, queries
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import definitions
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.frame import data, download_button, filters, may_list, not_applied_note, pager
@@ -109,7 +110,7 @@ qf = quality.QuarantineFilter(tuple(sorted(chosen_files)), tuple(sorted(chosen_d
 by_county = data(quality.quarantine_by_county, qf)
 rows_total = int(by_county["隔离行数"].sum()) if by_county.height else 0
 threshold, high = quality.standout(by_county)
-st.plotly_chart(quality.quarantine_by_county_chart(by_county), config={"displaylogo": False})
+st.plotly_chart(quality.quarantine_by_county_chart(by_county), config=PLOTLY_CONFIG)
 if rows_total:
     note = (f"红色为隔离行数明显偏多的区县({'、'.join(high)}):高于各区县平均值加一个标准差(虚线,{threshold:,.1f} 行)。"
             if high else "没有区县的隔离行数高于各区县平均值加一个标准差(虚线),各区县差别不大。")

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import access, documents, metrics, ranking
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import deduction_definitions, definitions, indicator_definitions, pct
 from dashboard.frame import data, download_button, filters, may_list, not_applied_note, pager
 from warehouse import score_export
@@ -15,10 +16,11 @@ st.caption("截至侧栏所选日期,七个区县按专项行动考评细则各�
            "(与总览等各页同一截至日期;七个区县全部排名,不受区县、乡镇等筛选影响)")
 not_applied_note(f)
 
-PLOT = {"displaylogo": False}
+PLOT = PLOTLY_CONFIG
 DEFINITIONS, RULES, DEDUCTIONS = definitions(), indicator_definitions(), deduction_definitions()
 as_of: date = data(metrics.as_of, f)  # the sidebar's as-of date (?asof= in a link), the same on every page
-card = data(ranking.scorecard, as_of)
+cards = data(ranking.history, as_of)   # the month ends before the as-of date, then the as-of date: 环比 and trend
+card = cards[-1]
 rubric = card.rubric
 st.markdown(f"**截至日期:{as_of:%Y-%m-%d}**(在侧栏“截至日期”中可按日选择) · 考评细则:{rubric.label}",
             help=DEFINITIONS["截至日期"])
@@ -40,12 +42,12 @@ st.subheader("考评排名表", help=DEFINITIONS["考评总分"] + " " + DEFINIT
 st.caption("值后标记:✓ 达到目标;✗ 未达目标;⚠ 超过100%(数据异常,得分不超过权重);不适用(分母为 0,记满分);"
            "数据缺失(分母为 0,记 0 分)。底色标红的区县列入通报。将鼠标移到列名上可查看该指标口径。")
 show_points = st.toggle("同时显示各项得分", value=False, key="r_show_points")
-table = ranking.display_table(card)
+table = ranking.display_table(card, ranking.county_trends(cards))
 indicator_cols = ranking.indicator_columns(card)
 points_cols = [f"{rubric.indicators[k].name}得分" for k in ranking.INDICATOR_KEYS]
 shown = table if show_points else table.drop(points_cols)
 if show_points:  # each indicator's points right after its value
-    order = ["排名", "区县", "总分"]
+    order = ["排名", "区县", "总分", "较上月末", "总分走势"]
     for name in indicator_cols:
         order += [name, f"{name}得分"]
     shown = shown.select(order + [c for c in shown.columns if c not in order])
@@ -74,6 +76,12 @@ config = {
     "排名": st.column_config.NumberColumn("排名", format="%d", pinned=True, width="small"),
     "区县": st.column_config.TextColumn("区县", pinned=True, width="small"),
     "总分": st.column_config.NumberColumn("总分", help=DEFINITIONS["考评总分"]),
+    "较上月末": st.column_config.TextColumn("较上月末", width="small",
+                                         help=f"总分和名次与上月末({ranking.trend_dates(as_of)[-2]:%Y-%m-%d})相比的变化"
+                                         if len(cards) > 1 else "专项行动第一个月,没有上月末可比"),
+    "总分走势": st.column_config.LineChartColumn(
+        "总分走势", width="small", help="近几个月月末的总分(最后一点为截至日期):"
+        + "、".join(f"{d:%m-%d}" for d in ranking.trend_dates(as_of))),
     "通报": st.column_config.TextColumn("通报", help=DEFINITIONS["通报"], width="small"),
     "通报原因": st.column_config.TextColumn("通报原因", width="large"),
 }

@@ -3,6 +3,7 @@ import streamlit as st
 
 from dashboard import metrics
 from dashboard import risks as r
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import pct
 from dashboard.downloads import to_csv_bytes
 from dashboard.frame import data, download_button, filters, not_applied_note
@@ -46,7 +47,7 @@ if k["reports"]:
 else:
     st.info("当前筛选条件下没有收到风险隐患排查月报。")
 
-cfg = {"displaylogo": False}
+cfg = PLOTLY_CONFIG
 st.subheader("风险隐患与处置", help="按统计月份汇总的高、中、低风险隐患数,以及各区县已化解、稳控中、移交公安、"
              "上报党委政府的件数。" + DEF_CONTENT)
 left, right = st.columns(2)

@@ -3,6 +3,7 @@ import streamlit as st
 
 from dashboard import metrics
 from dashboard import verification as v
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import deduction_definitions, indicator_definitions
 from dashboard.definitions import pct as target_text
 from dashboard.downloads import to_csv_bytes
@@ -46,7 +47,7 @@ c4.metric("脱管/漏管人数", f"{k['lost_contact']:,} 人", help=DEF_LOST)
 st.caption(f"应核查任务 {k['tasks']:,} 件,已核查 {k['verified']:,} 件,其中核查成功 {k['succeeded']:,} 件;"
            f"重点帮教对象 {k['key_persons']:,} 人,其中必接必送 {k['key_escorted']:,} 人。")
 
-cfg = {"displaylogo": False}
+cfg = PLOTLY_CONFIG
 left, right = st.columns(2)
 with left:
     st.plotly_chart(v.rates_by_county_chart(data(v.rates_by_county, f, day)), config=cfg)

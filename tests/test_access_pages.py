@@ -6,6 +6,7 @@ AppTest through tests/app_entry.py, logged in as the test account of a role (tes
 """
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -41,25 +42,33 @@ def _app(role: str, warehouse: Path, params: dict | None = None, env=os.environ)
     return at
 
 
+ROLES = ("county", "leader", "admin")
+ADMIN_FILES = [f for f, *_ in frame.ADMIN_PAGES]
+
+
+def _navigation(role: str) -> list[str]:
+    # an administrator's data pages are an analyst's (the same scope and lists: every other page test)
+    return PAGES if role != "admin" else [PAGES[0]] + ADMIN_FILES
+
+
 @pytest.fixture(scope="module")
 def rendered(demo_warehouse):
-    """Every page of each role's navigation, rendered once as that role: (role, page file) → AppTest."""
-    return _render_all(demo_warehouse)
+    """Every page of a role's navigation, rendered as that role: rendered(role) → {page file: AppTest}."""
+    return functools.partial(_render_role, warehouse=demo_warehouse)
 
 
 @functools.cache   # once per process: under xdist a worker may set up a module fixture again between other files
-def _render_all(demo_warehouse: Path) -> dict:
+def _render_role(role: str, warehouse: Path) -> dict:
+    """One session logged in as `role` opens on the first page of its navigation and visits every other page in
+    turn, as a user clicks through the menu; each page is kept as drawn (a copy of the AppTest keeps that run's
+    elements: the next run draws into a new tree)."""
     saved = {k: os.environ.get(k) for k in ("TEST_ROLE", "WAREHOUSE_PATH")}
-    out = {}
     try:
-        for role in ("county", "leader", "admin"):
-            # an administrator's data pages are an analyst's (the same scope and lists: every other page test)
-            pages = PAGES if role != "admin" else [PAGES[0]] + [f for f, *_ in frame.ADMIN_PAGES]
-            for file in pages:
-                at = _app(role, demo_warehouse).run()
-                if file != PAGES[0]:
-                    at.switch_page(f"../pages/{file}").run()
-                out[role, file] = at
+        at = _app(role, warehouse).run()
+        out = {PAGES[0]: copy.copy(at)}
+        for file in _navigation(role)[1:]:
+            at.switch_page(f"../pages/{file}").run()
+            out[file] = copy.copy(at)
     finally:
         for k, v in saved.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
@@ -79,30 +88,35 @@ def _texts(at: AppTest, published: bool = True) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-@pytest.mark.parametrize("role", ["county", "leader", "admin"])
-@pytest.mark.parametrize("file", PAGES + [f for f, *_ in frame.ADMIN_PAGES])
-def test_every_page_renders_as_each_role(rendered, role, file):
-    if (role, file) not in rendered:
-        assert role == "admin" or file in {f for f, *_ in frame.ADMIN_PAGES}
-        return
-    at = rendered[role, file]
-    assert not at.exception, [e.value for e in at.exception]
-    shown = _texts(at)
-    if role == "county" and file != "ranking.py":
-        # nothing of another county anywhere on the page but the ranked table (all seven counties' ranks, totals and
-        # 通报, which the bureau publishes; 考评排名 is made of such county-level scores)
-        assert not {c for c in OTHER_COUNTIES if c in _texts(at, published=False)}, file
-    if role == "county" and file == "ranking.py":
-        table = at.dataframe[0].value
-        assert len(table) == 7    # the ranked table: all seven counties, as the bureau publishes it
-    if role == "leader" and file in LISTS:
-        assert LISTS[file] in shown and LOCK in shown
-    if role != "leader":
-        assert LOCK not in shown
+# one test per role (the role's pages drawn in one session), so xdist spreads the roles over its workers; the extra
+# group mark keeps them apart should tests/conftest.py's group of this file take effect (it puts every test of a
+# file in one group)
+@pytest.mark.parametrize("role", [pytest.param(role, marks=pytest.mark.xdist_group(f"access-{role}")) for role in ROLES])
+def test_every_page_renders_as_each_role(rendered, role):
+    pages = rendered(role)
+    for file in PAGES + ADMIN_FILES:
+        if file not in pages:
+            assert role == "admin" or file in ADMIN_FILES, file
+            continue
+        at = pages[file]
+        assert not at.exception, (file, [e.value for e in at.exception])
+        shown = _texts(at)
+        if role == "county" and file != "ranking.py":
+            # nothing of another county anywhere on the page but the ranked table (all seven counties' ranks, totals
+            # and 通报, which the bureau publishes; 考评排名 is made of such county-level scores)
+            assert not {c for c in OTHER_COUNTIES if c in _texts(at, published=False)}, file
+        if role == "county" and file == "ranking.py":
+            table = at.dataframe[0].value
+            assert len(table) == 7    # the ranked table: all seven counties, as the bureau publishes it
+        if role == "leader" and file in LISTS:
+            assert LISTS[file] in shown and LOCK in shown, file
+        if role != "leader":
+            assert LOCK not in shown, file
 
 
-def test_the_county_user_sees_their_county_in_the_sidebar_and_only_it(rendered):
-    at = rendered["county", "overview.py"]
+def test_the_county_user_sees_their_county_in_the_sidebar_and_only_it(demo_warehouse, monkeypatch):
+    at = _app("county", demo_warehouse, env=monkeypatch).run()          # 总览, the first page
+    assert not at.exception
     assert at.multiselect(key="f_counties").value == [TEST_COUNTY]
     assert at.multiselect(key="f_counties").options == ["昌图县"]
     assert any("当前用户:test-county(县区用户·昌图县)" in c.value for c in at.sidebar.caption)

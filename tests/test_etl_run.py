@@ -129,17 +129,40 @@ def test_a_run_without_a_key_stops_with_a_clear_message(inbox, tmp_path, monkeyp
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def _cli(*args, key="cli-key-of-the-test-suite-32-bytes"):
+CLI_KEY = "cli-key-of-the-test-suite-32-bytes"
+
+
+def _cli(*args, key=CLI_KEY):
+    """python -m etl in a process of its own (what cron and systemd start: its exit status and its output)."""
     env = {k: v for k, v in os.environ.items() if k != "PII_HMAC_KEY"}
     if key:
         env["PII_HMAC_KEY"] = key
     return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
-def test_cli_json_output(inbox, tmp_path):
-    done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--json")
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """python -m etl in this process: etl.__main__.main, whose status `python -m etl` exits with (the process itself
+    is test_a_second_run_exits_at_once_while_one_holds_the_lock's, and the cron line's in tests/test_night_safety.py):
+    cli(*args, key=…) → (exit status, stdout, stderr)."""
+    from etl.__main__ import main
+
+    def call(*args, key=CLI_KEY) -> tuple[int, str, str]:
+        if key:
+            monkeypatch.setenv("PII_HMAC_KEY", key)
+        else:
+            monkeypatch.delenv("PII_HMAC_KEY", raising=False)
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return call
+
+
+def test_cli_json_output(inbox, tmp_path, cli):
+    code, stdout, stderr = cli("run", "--inbox", inbox, "--warehouse", tmp_path / "w.duckdb", "--json")
+    assert code == 0, stderr
+    out = json.loads(stdout)
     assert out["published"] is True
     assert {f["file"]: f["status"] for f in out["files"]} == {
         "人民调解案件_2023Q1.csv": "loaded", "人民调解统计月报_2023Q1.xlsx": "loaded", "说明.pdf": "refused",
@@ -149,7 +172,7 @@ def test_cli_json_output(inbox, tmp_path):
         assert f["rows_loaded"] + f["rows_quarantined"] == f["rows_read"]
 
 
-def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tmp_path):
+def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tmp_path, cli):
     """A refused file names the dataset its name or header shows: the report says which data did not arrive."""
     from dashboard import quality
 
@@ -160,9 +183,9 @@ def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tm
     (box / "人民调解案件_x.xlsx").write_text("<html><body><table><tr><td>系统错误</td></tr></table></body></html>")
     write_csv(box / "数据导出(1).csv", [["编号", "名称", "数量"], ["1", "某某", "3"]])
     warehouse = tmp_path / "w.duckdb"
-    done = _cli("run", "--inbox", str(box), "--warehouse", str(warehouse), "--json")
-    assert done.returncode == 0, done.stderr
-    out = {f["file"]: (f["dataset"], f["status"]) for f in json.loads(done.stdout)["files"]}
+    code, stdout, stderr = cli("run", "--inbox", box, "--warehouse", warehouse, "--json")
+    assert code == 0, stderr
+    out = {f["file"]: (f["dataset"], f["status"]) for f in json.loads(stdout)["files"]}
     assert out == {"人民调解员_2023.csv": ("mediator", "refused"), "导出.csv": ("mediator", "refused"),
                    "人民调解案件_x.xlsx": ("mediation_case", "refused"), "数据导出(1).csv": (None, "refused")}
     assert dict(fetch(warehouse, "SELECT file_name, dataset FROM meta.load_file")) == {
@@ -172,12 +195,12 @@ def test_refused_files_name_their_dataset_in_the_json_and_on_the_quality_page(tm
                      "人民调解案件_x.xlsx": ("人民调解案件", "拒收"), "数据导出(1).csv": ("—", "拒收")}
 
 
-def test_cli_progress_and_exit_codes(inbox, tmp_path):
-    done = _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert done.returncode == 0 and "[1/4]" in done.stderr and "已发布" in done.stderr
-    assert _cli("run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "x.duckdb"), key=None).returncode == 2
-    missing = _cli("run", "--inbox", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "y.duckdb"), "--json")
-    assert missing.returncode == 2 and json.loads(missing.stdout)["published"] is False
+def test_cli_progress_and_exit_codes(inbox, tmp_path, cli):
+    code, _, stderr = cli("run", "--inbox", inbox, "--warehouse", tmp_path / "w.duckdb")
+    assert code == 0 and "[1/4]" in stderr and "已发布" in stderr
+    assert cli("run", "--inbox", inbox, "--warehouse", tmp_path / "x.duckdb", key=None)[0] == 2
+    code, stdout, _ = cli("run", "--inbox", tmp_path / "nope", "--warehouse", tmp_path / "y.duckdb", "--json")
+    assert code == 2 and json.loads(stdout)["published"] is False
 
 
 def test_generated_demo_loads_completely(demo_inbox, demo_warehouse):
@@ -208,8 +231,9 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(inbox, tmp_path):
         held.write("pid 4242,开始于 2024-01-02 02:00:00")
         held.flush()
         started = time.monotonic()
-        done = _cli("run", "--inbox", str(inbox), "--warehouse", str(wh))
+        done = _cli("run", "--inbox", str(inbox), "--warehouse", str(wh), "--json")   # a process: python -m etl
         assert done.returncode == 3 and "另一个入库任务正在运行" in done.stderr and "pid 4242" in done.stderr
+        assert json.loads(done.stdout)["published"] is False        # written out before the process ends (os._exit)
         assert time.monotonic() - started < 20 and not wh.exists()
     assert run(inbox, wh, hmac_key=TEST_KEY).published  # released: the next run goes ahead
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import county_map as cm
 from dashboard import overview as ov
 from dashboard import metrics, queries, ranking
 from dashboard.filters import Filters
@@ -60,13 +61,10 @@ def test_centre_card_is_the_mean_of_the_two_halves(card):
 def test_map_values_and_figure(card):
     values = ov.map_values(card)
     assert values.height == 7 and values["值"].to_list() == [float(c.total) for c in card.counties]
-    fig = ov.county_map(values, "考评总分", (CHANGTU,))
-    trace = fig.data[0]
-    assert trace.type == "choroplethmap" and fig.layout.map.style == "white-bg"
-    assert len(trace.geojson["features"]) == 7 and set(trace.locations) == set(values["county_code"])
-    widths = dict(zip(trace.locations, trace.marker.line.width))
-    assert widths[CHANGTU] == 3 and widths[KAIYUAN] == 1
-    assert all(t.type == "choroplethmap" for t in fig.data)  # no text layer: its glyphs would come from the internet
+    fig = cm.county_map(values, "考评总分", (CHANGTU,))
+    assert {t.type for t in fig.data} == {"scatter"} and "map" not in fig.to_dict()["layout"]  # SVG: nothing fetched
+    poly = {t.meta["county_code"]: t for t in fig.data if t.meta and t.meta.get("role") == "county"}
+    assert set(poly) == set(values["county_code"]) and poly[CHANGTU].line.width > poly[KAIYUAN].line.width
     for c in card.counties:  # the short reasons name exactly what the 通报 sentences name
         short = values.filter(county_code=c.county_code)["通报原因"][0]
         for r in c.indicators.values():
@@ -135,11 +133,22 @@ def _metric(at, label_start):
 def test_page_shows_every_plan_target_with_city_value_and_counties_meeting(app, demo_warehouse):
     at = app.run()
     assert not at.exception
-    card = ranking.scorecard(metrics.as_of(Filters(), demo_warehouse), path=demo_warehouse)
+    day = metrics.as_of(Filters(), demo_warehouse)
+    card = ranking.scorecard(day, path=demo_warehouse)
+    before_card = ranking.scorecard(day.replace(day=1) - timedelta(days=1), path=demo_warehouse)
+    before = ov.plan_targets(before_card)
     for row in ov.plan_targets(card).iter_rows(named=True):
         m = _metric(at, row["指标"])
         assert m.value == ranking.pct_text(row["值"], row["目标"])
-        assert m.proto.delta == f"{row['达标区县数']}/{row['适用区县数']} 个区县达标"
+        assert m.label.endswith(f" · {row['达标区县数']}/{row['适用区县数']} 个区县达标")
+        # 环比: the city value against the previous month's end, in percentage points
+        old = before.filter(pl.col("key") == row["key"])["值"][0]
+        if old is None or row["值"] is None:   # nothing to compare (a denominator of 0 then or now)
+            assert not m.proto.delta
+        else:
+            assert m.proto.delta == f"较上月末 {round((row['值'] - old) * 100, 2):+.2f} 个百分点"
+        if old is not None and row["值"] is not None:   # a trend line wherever two month ends have a value
+            assert len(m.proto.chart_data) >= 2
         assert m.proto.help
 
 
@@ -167,7 +176,7 @@ def test_period_end_moves_the_as_of_date(app, demo_warehouse):
     assert not at.exception
     assert any("至 2023年05月31日累计" in s.value for s in at.subheader)
     ms = ov.milestones(Filters(end=date(2023, 5, 1)), date(2023, 5, 31), demo_warehouse)
-    shown = at.dataframe[1].value
+    shown = next(d.value for d in at.dataframe if "状态" in d.value.columns)
     assert shown["状态"].to_list() == ms["状态"].to_list()
 
 
