@@ -53,7 +53,7 @@ def collapse_params(given: dict[str, list[str]]) -> tuple[dict[str, str], list[s
             continue
         distinct = list(dict.fromkeys(v.strip() for v in values))
         if len(distinct) > 1:
-            problems.append(f"{label}(参数 {key})出现多次且取值不同:{'、'.join(distinct)}")
+            problems.append(f"{label}出现多次且取值不同:{'、'.join(distinct)}")
         elif distinct and distinct[0]:
             params[key] = distinct[0]
     return params, problems

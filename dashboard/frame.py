@@ -102,7 +102,7 @@ def _sidebar_filters() -> Filters:
         known = {k: set(opts[k]) for k in ("townships", "dispute_types", "org_types")}
         params, problems = collapse_params({k: st.query_params.get_all(k) for k in st.query_params})
         if params.get("view", ui.SCREEN_VIEW) != ui.SCREEN_VIEW:
-            problems.append(f"显示方式(参数 view)“{params.pop('view')}”")
+            problems.append(f"显示方式“{params.pop('view')}”")
         state["f_link"] = params                 # the link's own values, duplicates collapsed, unknown ones dropped
         params = _refuse_other_counties(params)
         initial = Filters.from_params(params, set(opts["counties"]), known, opts["township_county"])
@@ -240,8 +240,8 @@ def url_widget(url_key: str, widget_key: str, parse: Callable[[str], Any]) -> bo
         try:
             state[widget_key] = parse(st.query_params[url_key])
         except (ValueError, KeyError):   # a mangled link value: said, and the page's default shown
-            st.warning(f"链接中的{PARAM_LABELS.get(url_key, url_key)}(参数 {url_key})“{st.query_params[url_key]}”"
-                       "无法识别,已改用默认值。", icon=":material/link_off:")
+            st.warning(f"链接中的{PARAM_LABELS.get(url_key, url_key)}“{st.query_params[url_key]}”无法识别,已改用默认值。",
+                       icon=":material/link_off:")
     return widget_key in state
 
 

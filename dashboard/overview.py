@@ -193,7 +193,9 @@ def timeline(ms: pl.DataFrame, as_of: date, rubric: Rubric) -> go.Figure:
         last = i == len(phases) - 1  # anchored at its end, or it runs past the axis
         fig.add_annotation(x=_ms(end if last else start if short else start + (end - start) / 2),
                            xanchor="right" if last else "left" if short else "center",
-                           y="阶段", yshift=38, text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})", showarrow=False,
+                           # a row each: side by side the names overlap on a phone
+                           y="阶段", yshift=38 + 24 * (len(phases) - 1 - i), text=f"{name}({start:%-m.%-d}–{end:%-m.%-d})",
+                           showarrow=False,
                            font={"size": 12})
     if not ms.is_empty():
         # milestones due on the same day share one diamond (two fall on 06-20)
@@ -211,12 +213,16 @@ def timeline(ms: pl.DataFrame, as_of: date, rubric: Rubric) -> go.Figure:
                           "<extra></extra>", showlegend=False))
     fig.add_shape(type="line", x0=_ms(as_of), x1=_ms(as_of), yref="paper", y0=0, y1=1,
                   line={"color": AMBER, "width": 2, "dash": "dot"})
+    # the as-of label sits beside its line, towards the middle: centred on it near the campaign's end it would run
+    # past the chart (seen at 1920 px)
+    share = (as_of - rubric.campaign_start).days / max((rubric.campaign_end - rubric.campaign_start).days, 1)
     fig.add_annotation(x=_ms(as_of), yref="paper", y=1.02, text=f"截至 {as_of:%m月%d日}", showarrow=False,
-                       font={"color": AMBER}, yanchor="bottom")
+                       font={"color": AMBER}, yanchor="bottom",
+                       xanchor="right" if share > 0.8 else "left" if share < 0.2 else "center")
     years = "、".join(str(y) for y in range(rubric.campaign_start.year, rubric.campaign_end.year + 1))
     fig.update_xaxes(type="date", range=[_ms(rubric.campaign_start - timedelta(days=4)),
                                          _ms(rubric.campaign_end + timedelta(days=5))],
                      tickformat="%m月", dtick="M1", title_text=f"{years}年(月)")
     fig.update_yaxes(title_text="阶段与节点", categoryorder="array", categoryarray=["报送节点", "阶段"])
     fig.update_layout(barmode="overlay")
-    return _layout(fig, title, height=260)
+    return _layout(fig, title, height=320)

@@ -27,7 +27,7 @@ from warehouse.trace import COLUMN_LABELS, Trace, by_township, trace
 
 INDICATOR_KEYS = scoring.INDICATOR_KEYS
 DEDUCTION_KEYS = scoring.DEDUCTION_KEYS
-SCORING_RULES = ("得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;"
+SCORING_RULES = ("得分 = 权重 × 值 ÷ 目标(最高按 1 计)(调处化解中心建设为 权重 × 值),保留两位小数;"
                  "总分 = 各项得分之和 − 扣分,最低 0 分;总分相同名次相同,下一名次顺延(1、2、2、4)。"
                  "分母为 0:录入率、慧评理注册使用率记 0 分(数据缺失),其余记满分(不适用)。"
                  "列入通报:任一方案目标未达到,或有任一扣分。")

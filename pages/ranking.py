@@ -98,14 +98,8 @@ for key in ranking.DEDUCTION_KEYS:
 def _cell_chosen() -> None:
     """A click on an indicator, points or deduction cell opens its trace below (a county user: the own county's)."""
     cells = st.session_state["r_table"].selection.cells
-    target = ranking.cell_target(card, *cells[0]) if cells else None
-    if target is None:
-        return
-    county_code, key = target
-    if access.current().county not in (None, county_code):
-        st.session_state["r_drill_refused"] = card.county(county_code).county
-        return
-    st.session_state.update(r_drill_county=county_code, r_drill_key=key)
+    # a callback runs before the page knows its user (dashboard.access): the trace below judges the choice
+    st.session_state["r_cell"] = ranking.cell_target(card, *cells[0]) if cells else None
 
 
 st.dataframe(styled, hide_index=True, column_config=config, key="r_table", on_select=_cell_chosen,
@@ -127,10 +121,12 @@ documents.buttons(card, "r")   # the 通报 draft and the 简报 (Word), for use
 st.subheader("明细追溯", help="某区县某项指标或扣分实际计入的每一条记录(分子、分母标记),其合计与排名表中的数值一致。")
 st.caption("点击上表中某区县的指标值、得分或扣分单元格,或在下面选择区县和指标:按乡镇(街道)列出分子、分母,"
            "逐条列出计入的记录(案件、核查任务、帮教对象、报送事项等),以及该区县在本指标所用数据中被隔离、未计入的行。")
-refused_county = st.session_state.pop("r_drill_refused", None)
-if refused_county:
-    st.warning(f"县区用户只能追溯本区县的明细,{refused_county}的明细不可查看。", icon=":material/lock:")
 own = access.current().county   # a 县区用户 traces only the own county (drill_down refuses another)
+clicked = st.session_state.pop("r_cell", None)
+if clicked and own not in (None, clicked[0]):
+    st.warning(f"县区用户只能追溯本区县的明细,{card.county(clicked[0]).county}的明细不可查看。", icon=":material/lock:")
+elif clicked:
+    st.session_state.update(r_drill_county=clicked[0], r_drill_key=clicked[1])
 counties = {c.county_code: c.county for c in card.counties if own in (None, c.county_code)}
 options = ranking.drill_options(card)
 s1, s2 = st.columns(2)
@@ -191,7 +187,7 @@ elif may_list("指标的逐条记录"):
         m3.metric(f"值({ranking.mark(r)})", "—" if r.value is None else ranking.pct_text(float(r.value), float(r.target)),
                   help=f"目标 {pct(rubric.indicators[key].target)}")
         m4.metric(f"得分(满分 {rubric.indicators[key].weight:g} 分)", f"{float(r.points):,.2f} 分",
-                   help="本项得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
+                   help="本项得分 = 权重 × 值 ÷ 目标(最高按 1 计)(调处化解中心建设为 权重 × 值),保留两位小数;不适用记满分,数据缺失记 0 分。")
         st.caption(RULES[key])
         held = _quarantine_note(county_code, key)
         t0, t1, t2 = st.tabs(["按乡镇(街道)", f"计入分子的记录({tr.numerator.height:,} 条)",

@@ -24,8 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from dashboard import organisations as org
-from dashboard import overview as ov
-from dashboard import metrics, queries, ranking
+from dashboard import metrics, queries
 from dashboard import verification as v
 from dashboard.filters import Filters
 from dashboard.frame import PAGES
@@ -368,31 +367,13 @@ def test_every_page_opens_with_a_filter_and_is_screenshotted(page, dashboard_url
     _assert_no_exception(page)
 
 
-def _map_point(box: dict, centre: dict, zoom: float, lon: float, lat: float) -> tuple[float, float]:
-    """Where (lon, lat) is drawn on a MapLibre canvas centred on `centre` at `zoom` (web Mercator, 512 px tiles)."""
-    import math
-
-    world = 512 * 2 ** zoom
-    merc = lambda y: math.log(math.tan(math.pi / 4 + math.radians(y) / 2))  # noqa: E731
-    dx = (lon - centre["lon"]) / 360 * world
-    dy = -(merc(lat) - merc(centre["lat"])) / (2 * math.pi) * world
-    return box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy
-
-
 def test_clicking_a_county_on_the_map_filters_the_app(page, dashboard_url, demo_warehouse):
     _open(page, dashboard_url, "总览", charts=5)
-    canvas = page.locator(".js-plotly-plot canvas.maplibregl-canvas").first
-    expect(canvas).to_be_visible()
-    canvas.scroll_into_view_if_needed()
-    gj = ov.geojson()
-    feature = next(f for f in gj["features"] if f["properties"]["code"] == CHANGTU)
-    ring = feature["geometry"]["coordinates"][0]
-    ring = ring[0] if isinstance(ring[0][0], list) else ring  # a MultiPolygon's first polygon
-    lon = sum(p[0] for p in ring) / len(ring)
-    lat = sum(p[1] for p in ring) / len(ring)
-    fig = ov.county_map(ov.map_values(ranking.scorecard(path=demo_warehouse)), "考评总分")
-    x, y = _map_point(canvas.bounding_box(), fig.layout.map.center.to_plotly_json(), fig.layout.map.zoom, lon, lat)
-    page.mouse.click(x, y)
+    label = page.locator(".js-plotly-plot g.annotation", has_text="昌图县").first   # the name written on the map
+    expect(label).to_be_visible()
+    label.scroll_into_view_if_needed()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(_county_select(page)).to_contain_text("昌图县", timeout=RENDER_TIMEOUT)
     expect(page).to_have_url(re.compile(rf"[?&]county={CHANGTU}(&|$)"))
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
@@ -616,3 +597,182 @@ def test_county_user_logs_in_is_refused_another_county_downloads_only_their_own_
     finally:
         browser.clear_cookies()
         log_in(browser, "test-analyst")   # the module's other tests open logged in as the analyst
+
+
+# --- issue 13: meetings, challenges, inputs and links ------------------------------------------------------------
+
+FULL_HD = {"width": 1920, "height": 1080}
+PHONE = {"width": 420, "height": 900}
+
+
+def _idle(page: Page) -> None:
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+
+
+def _scorecard(path: Path, as_of=None):
+    from dashboard import ranking
+    from dashboard.access import SYSTEM, acting_as
+    with acting_as(SYSTEM):
+        return ranking.scorecard(as_of or metrics.as_of(Filters(), path), path=path)
+
+
+def test_at_full_hd_the_overview_shows_the_ranking_and_the_named_map_above_the_fold(page, dashboard_url, demo_warehouse):
+    """A leader at the projector sees, without scrolling, every county's rank, total, 通报 and reasons, and the map
+    with every county's name on it; 放映模式 hides the sidebar and keeps the filters in the link."""
+    page.set_viewport_size(FULL_HD)
+    _open(page, dashboard_url, "总览", charts=5)
+    card = _scorecard(demo_warehouse)
+    table = page.locator("table.tieling-ranking")
+    expect(table.locator("tbody tr")).to_have_count(len(card.counties))
+    last = table.locator("tbody tr").last
+    expect(last).to_contain_text(card.counties[-1].county)
+    assert last.bounding_box()["y"] + last.bounding_box()["height"] <= FULL_HD["height"]   # above the fold
+    for c in card.counties:
+        label = page.locator(".js-plotly-plot g.annotation", has_text=c.county).first
+        expect(label).to_be_visible()
+        assert label.bounding_box()["y"] + label.bounding_box()["height"] <= FULL_HD["height"], c.county
+    page.screenshot(path=str(ARTIFACTS / "overview_1920x1080.png"))
+    page.goto(f"{dashboard_url}/?view=screen&county={KAIYUAN}")
+    _idle(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_role("button", name="退出放映模式")).to_be_visible()
+    expect(page.locator("table.tieling-ranking b", has_text="开原市")).to_be_visible()   # the filter kept
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "overview_screen_1920x1080.png"))
+    page.get_by_role("button", name="退出放映模式").click()
+    _idle(page)
+    expect(page).not_to_have_url(re.compile(r"view=screen"))
+    expect(page).to_have_url(re.compile(rf"county={KAIYUAN}"))
+
+
+@pytest.mark.parametrize("size", [FULL_HD, {"width": 1440, "height": 1000}, PHONE], ids=["1920", "1440", "420"])
+def test_the_timeline_labels_fit(page, dashboard_url, size):
+    """The campaign timeline's phase names and the as-of label stay inside the chart and do not overlap."""
+    page.set_viewport_size(size)
+    _open(page, dashboard_url, "总览", charts=5)
+    chart = page.locator(".js-plotly-plot", has=page.locator("text", has_text="专项行动时间轴")).first
+    chart.scroll_into_view_if_needed()
+    frame = chart.locator("svg.main-svg").first.bounding_box()
+    boxes = [a.bounding_box() for a in chart.locator("g.annotation").all()]
+    assert len(boxes) >= 4   # three phases and the as-of date
+    for b in boxes:
+        assert frame["x"] - 1 <= b["x"] and b["x"] + b["width"] <= frame["x"] + frame["width"] + 1, (size, b)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+            assert apart, (size, a, b)
+    if size is PHONE:
+        _screenshot(page, "overview_420.png")
+
+
+def test_a_click_on_an_indicator_cell_opens_its_trace_by_township(page, dashboard_url, demo_warehouse, tmp_path):
+    """A county director challenges a score: a click in the ranked table opens that county's indicator, by
+    township with numerator and denominator, and the trace downloads with the same totals."""
+    import openpyxl
+
+    page.set_viewport_size(FULL_HD)
+    _open(page, f"{dashboard_url}/ranking", "考评排名")
+    card = _scorecard(demo_warehouse)
+    county = card.counties[-1]
+    grid = page.locator(".st-key-r_table")
+    grid.locator("canvas").first.wait_for()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 20, box["y"] + 35 + 35 * (len(card.counties) - 1) + 17)   # the last row's 排名
+    for _ in range(5):   # 区县, 总分, 较上月末, 总分走势, then the first indicator
+        page.keyboard.press("ArrowRight")
+    expect(page.locator(".st-key-r_drill_county").get_by_role("combobox")).to_have_value(county.county)
+    expect(page.locator(".st-key-r_drill_key").get_by_role("combobox")).to_have_value("1. 人民调解案件录入率")
+    _idle(page)
+    r = county.indicators["entry_rate"]
+    expect(_metric(page, "分子")).to_have_text(f"{int(r.numerator):,}")
+    expect(_metric(page, "分母")).to_have_text(f"{r.denominator:,}")
+    expect(page.get_by_role("tab", name="按乡镇(街道)")).to_be_visible()
+    page.get_by_role("heading", name="明细追溯").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "ranking_trace_1920x1080.png"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载明细追溯(XLSX)").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == f"{county.county}_人民调解案件录入率_明细追溯_截至{card.as_of:%Y-%m-%d}.xlsx"
+    towns = list(openpyxl.load_workbook(saved)["按乡镇(街道)"].iter_rows(min_row=5, values_only=True))
+    assert sum(t[2] for t in towns) == r.numerator and sum(t[3] for t in towns) == r.denominator
+
+
+def test_a_typed_date_applies_on_enter_and_a_download_carries_the_date_shown(page, dashboard_url):
+    _open(page, f"{dashboard_url}/ranking", "考评排名")
+    field = page.get_by_test_id("stSidebar").locator(".st-key-f_asof_input")
+    field.locator('[data-type="month"]').click()
+    page.keyboard.type("08")
+    page.keyboard.type("31")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]asof=2023-08-31(&|$)"))
+    _idle(page)
+    expect(page.get_by_text("截至日期:2023-08-31")).to_be_visible()
+    # a date typed and the download clicked at once: the file is the new date's, never the one before
+    field.locator('[data-type="month"]').click()
+    page.keyboard.type("06")
+    page.keyboard.type("30")
+    with page.expect_download() as info:
+        page.get_by_test_id("stDownloadButton").filter(has_text="下载 CSV").locator("button").click()
+    assert info.value.suggested_filename.endswith("_截至2023-06-30.csv")
+    expect(page).to_have_url(re.compile(r"[?&]asof=2023-06-30(&|$)"))
+
+
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+ALLOWED_WORDS = {"CSV", "XLSX", "Excel", "Word", "PNG", "PDF", "test", "analyst"}   # file kinds; the user's name
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.querySelector('[data-testid="stApp"]'), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;   // icons are ligature words drawn as symbols: not text a person reads
+    if (!el || el.closest('[data-testid="stIconMaterial"], [data-testid="stAlertDynamicIcon"], [data-testid="stExpanderIcon"], script, style')) continue;
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    if (r.width >= 2 && r.height >= 2 && cs.visibility !== 'hidden' && cs.display !== 'none') out.push(n.nodeValue);
+  }
+  return out.join(' ');
+}"""
+
+
+def _visible_english(page: Page) -> list[str]:
+    """English words a person can see on the page (not the icons' ligature names, not file kinds)."""
+    return [w for w in ENGLISH.findall(page.evaluate(VISIBLE_TEXT)) if w not in ALLOWED_WORDS]
+
+
+def test_bad_and_repeated_link_values_are_refused_by_name_and_an_unknown_page_is_chinese(page, dashboard_url):
+    _open(page, f"{dashboard_url}/ranking?county={CHANGTU},{CHANGTU}&county={CHANGTU}&from=2023-04&from=2023-05"
+                "&asof=2023-13-01&zz=1", "考评排名")
+    alert = page.get_by_test_id("stAlert").filter(has_text="链接中的以下参数无效")
+    expect(alert).to_contain_text("起始月份出现多次且取值不同:2023-04、2023-05")
+    expect(alert).to_contain_text("截至日期“2023-13-01”")
+    expect(alert).to_contain_text("参数“zz”无法识别")
+    expect(page).to_have_url(re.compile(rf"/ranking\?county={CHANGTU}$"))   # duplicates collapsed, the rest gone
+    assert _visible_english(page) == []
+    page.goto(f"{dashboard_url}/no-such-page?county={CHANGTU}")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("页面不存在")
+    expect(dialog).to_contain_text("已为您打开首页")
+    assert ENGLISH.findall(dialog.inner_text()) == []
+
+
+def test_copy_link_pins_the_as_of_date_filters_and_data(browser, page, dashboard_url, demo_warehouse):
+    browser.grant_permissions(["clipboard-read", "clipboard-write"], origin=dashboard_url)
+    _open(page, f"{dashboard_url}/?county={KAIYUAN}&from=2023-04", "总览", charts=5)
+    accepted = _metric(page, "受理案件数").inner_text()
+    page.get_by_role("button", name="复制本页链接").click()
+    expect(page.locator(".tieling-copied")).to_have_text("已复制链接")
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    as_of = metrics.as_of(Filters((KAIYUAN,)), demo_warehouse)
+    [(run,)] = fetch(demo_warehouse, "SELECT arg_max(run_id, finished_at) FROM meta.load_run")
+    assert re.search(rf"[?&]county={KAIYUAN}(&|$)", link) and "from=2023-04" in link
+    assert f"asof={as_of.isoformat()}" in link and f"data={run}" in link   # pinned: not the latest date tomorrow
+    other = browser.new_page()
+    try:
+        _open(other, link, "总览", charts=5)
+        expect(_metric(other, "受理案件数")).to_have_text(accepted)
+        expect(other).to_have_url(re.compile(rf"asof={as_of.isoformat()}"))
+        expect(other.get_by_test_id("stAlert").filter(has_text="数据批次")).to_have_count(0)   # same batch: no note
+    finally:
+        other.close()

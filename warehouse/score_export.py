@@ -436,7 +436,7 @@ def _indicator_sheet(wb, card: Scorecard, fmt: _Formats, name: str, keys: list[s
     title = f"{TITLE}(指标 {first}—{last})" if first != last else f"{TITLE}(指标 {first})"
     heights = _heading(ws, fmt, title, [
         (provenance(card), fmt.provenance),
-        ("说明:值为百分比;得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值);底色标出列入通报的"
+        ("说明:值为百分比;得分 = 权重 × 值 ÷ 目标(最高按 1 计)(调处化解中心建设为 权重 × 值);底色标出列入通报的"
          f"区县,红字为未达目标的指标,黄底为超过 100% 的数据异常。总分、扣分和通报原因见“{SUMMARY_SHEET}”。",
          fmt.note)], widths)
     top, sub = len(heights), len(heights) + 1
@@ -505,7 +505,7 @@ def _analyst_sheet(wb, card: Scorecard, fmt: _Formats) -> PrintLayout:
         ws.set_column(j, j, w)
     heights = _heading(ws, fmt, TITLE, [
         (provenance(card), fmt.provenance),
-        ("说明:值为百分比;得分 = 权重 × min(1, 值 ÷ 目标)(调处化解中心建设为 权重 × 值);"
+        ("说明:值为百分比;得分 = 权重 × 值 ÷ 目标(最高按 1 计)(调处化解中心建设为 权重 × 值);"
          "总分 = 各项得分之和减扣分,最低 0 分;底色标出列入通报的区县,红字为未达目标的指标。", fmt.note)],
         widths[:_first_page_columns(widths)])          # the heading within the first printed page's width
     top, sub = len(heights), len(heights) + 1
