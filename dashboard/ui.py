@@ -20,7 +20,7 @@ SCREEN_VIEW = "screen"   # ?view=screen: the projector view
 WORDS = {
     "Running...": "正在运行…", "Stop": "停止", "Connecting": "正在连接", "Rerun": "重新运行",
     "Search": "搜索", "Fullscreen": "全屏", "Close fullscreen": "退出全屏", "Show/hide columns": "显示/隐藏列",
-    "Download as CSV": "下载为 CSV", "Clear all": "全部清除", "Clear": "清除", "Clear value": "清除", "No results": "无匹配项",
+    "Download as CSV": "下载为 CSV", "Clear all": "全部清除", "Clear": "清除", "Clear value": "清除", "Dismiss": "关闭", "No results": "无匹配项",
     "Select all": "全选", "Choose date": "选择日期", "Show password": "显示密码", "Hide password": "隐藏密码",
     "Copy to clipboard": "复制", "Copied": "已复制", "Collapse sidebar": "收起侧栏", "Expand sidebar": "展开侧栏",
     "Main menu": "主菜单", "Settings": "设置", "Print": "打印", "About": "关于", "Clear cache": "清除缓存",

@@ -533,7 +533,7 @@ def test_county_user_logs_in_is_refused_another_county_downloads_only_their_own_
         for other in OTHER_COUNTIES.values():
             expect(select).not_to_contain_text(other)
         select.get_by_role("combobox").click()   # nothing else to choose: the list offers no other county
-        expect(page.get_by_text("No results", exact=True)).to_be_visible()
+        expect(page.get_by_text("无匹配项", exact=True)).to_be_visible()   # Streamlit's words in Chinese (ui.js)
         for other in OTHER_COUNTIES.values():
             expect(page.get_by_role("option", name=other, exact=True)).to_have_count(0)
         page.keyboard.press("Escape")

@@ -52,6 +52,8 @@ LEADER = access.Principal("l", "leader")
 ANALYST = access.Principal("a", "analyst")
 MODULES = (queries, disputes, verification, organisations, risks, quality, overview, metrics, ranking)
 PUBLISHED = {"ranking.scorecard"}   # the only functions allowed db.connection(published=True)
+# functions made of the published scorecard alone (checked below to be exactly ranking.scorecard's answers)
+PUBLISHED_VIA_SCORECARD = {"ranking.history"}
 # documents weighing every county against the others, built from the published scorecard: refused to a county user
 # (test_documents_of_all_counties_are_refused_to_a_county_user), so there is no scoped answer to compare
 ALL_COUNTIES_ONLY = {"ranking.document_bytes"}
@@ -410,7 +412,7 @@ RECORD_FUNCTIONS = sorted({name for name, q in REGISTRY if q.records})
 
 def test_the_registry_covers_every_query_function():
     listed = {name for name, _ in REGISTRY}
-    missing = _query_functions() - listed - PUBLISHED - ALL_COUNTIES_ONLY
+    missing = _query_functions() - listed - PUBLISHED - ALL_COUNTIES_ONLY - PUBLISHED_VIA_SCORECARD
     assert not missing, f"query functions not in tests/test_scope.py REGISTRY (list them with their arguments): {missing}"
     assert listed <= _query_functions(), f"REGISTRY lists what is not a query function: {listed - _query_functions()}"
     assert all(q.expect is None or q.why for _, q in REGISTRY), "every exception says why"
@@ -484,6 +486,16 @@ def test_a_county_user_cannot_read_another_countys_case_history(contexts):
         assert queries.case_history(c.case_id, c.path).height >= 1
     with access.acting_as(access.SYSTEM):
         assert queries.case_history(c.other_case_id, c.path).height >= 1
+
+
+def test_the_history_is_the_published_scorecard_at_each_month_end(contexts):
+    """ranking.history (环比 and trends): for a county user exactly ranking.scorecard's answers at trend_dates."""
+    c = contexts("demo")
+    with access.acting_as(COUNTY_USER):
+        got = ranking.history(c.day, c.path)
+    with access.acting_as(access.SYSTEM):
+        want = [ranking.scorecard(d, path=c.path) for d in ranking.trend_dates(c.day)]
+    _assert_same(got, want, "history")
 
 
 def test_the_scorecard_is_published_and_holds_only_county_aggregates(contexts):
