@@ -96,8 +96,8 @@ def ranking_html(card: Scorecard, trends: dict[str, dict], selected: tuple[str, 
                     f"<td class='num'>{escape(t['text'])}</td><td>{_sparkline(t['totals'])}</td>"
                     f"<td class='flag'>{'⚑ 通报' if c.notice else '—'}</td><td class='why'>{escape(notice_in_short(card, c))}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("排名", "区县", "总分", "较上月末", "走势", "通报", "通报原因"))
-    return (f"<style>{RANKING_CSS}</style><table class='tieling-ranking'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f"<style>{RANKING_CSS}</style><div class='tieling-ranking-box'><table class='tieling-ranking'><thead>"
+            f"<tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 RANKING_CSS = """
@@ -109,6 +109,11 @@ RANKING_CSS = """
 .tieling-ranking td.name, .tieling-ranking td.flag { white-space: nowrap; }
 .tieling-ranking tr.notice td { background: #fde8e6; }
 .tieling-ranking img { display: block; }
+.tieling-ranking-box { overflow-x: auto; }
+@media (max-width: 640px) {   /* a phone: no trend line, the reasons keep a readable width (the table scrolls) */
+  .tieling-ranking th:nth-child(5), .tieling-ranking td:nth-child(5) { display: none; }
+  .tieling-ranking td.why { min-width: 14em; }
+}
 """
 
 
