@@ -41,3 +41,12 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
     changed = [_as_text(frame[c]) for c, t in frame.schema.items()
                if t == pl.Boolean or (t != pl.Null and frame[c].null_count()) or t == pl.Null]
     return frame.with_columns(changed) if changed else frame
+
+
+def with_config(frame: pl.DataFrame, config: dict) -> tuple[pl.DataFrame, dict]:
+    """readable(frame) and the page's column formats, less those of columns that became text (a date or number
+    format on a text column would show the gaps again)."""
+    shown = readable(frame)
+    kept = {name: c for name, c in config.items()
+            if name not in frame.columns or shown.schema[name] == frame.schema[name]}
+    return shown, kept

@@ -148,7 +148,7 @@ def expectation_results(run_id: str | None = None, failed_only: bool = False,
                e.rule AS 规则,
                CASE WHEN e.success THEN '通过' ELSE '未通过' END AS 结果,
                {_all_counties_only("e.unexpected_count")} AS 不符合行数,
-               coalesce({_all_counties_only("e.sample")}, '') AS 不符合值示例, e.expectation AS 期望名称
+               coalesce({_all_counties_only("e.sample")}, '') AS 不符合值示例
         FROM meta.expectation_result e
         LEFT JOIN meta.load_file f USING (run_id, file_seq)
         LEFT JOIN meta.load_run r USING (run_id)

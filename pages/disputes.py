@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import disputes as d
 from dashboard import metrics, queries
 from dashboard.definitions import indicator_definitions
+from dashboard.display import with_config
 from dashboard.frame import data, download_button, filters, may_list
 
 f = filters()
@@ -171,12 +172,13 @@ elif may_list("案件清单"):
     rows = data(d.case_list, f, day, scope_choice, county, township, org)
     st.markdown(f"**{place} · {scope_choice}**:共 **{total:,} 件**"
                 + (f",页面显示最新受理的 {rows.height:,} 件,完整名单请下载。" if total > rows.height else "。"))
-    st.dataframe(rows, hide_index=True, key="disputes_cases", column_config={
+    shown, config = with_config(rows, {   # gaps as —, never "None"
         "受理日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "调解日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "涉及人数": st.column_config.NumberColumn("涉及人数(人)", format="localized"),
         "涉及金额(元)": st.column_config.NumberColumn(format="localized"),
     })
+    st.dataframe(shown, hide_index=True, key="disputes_cases", column_config=config)
     name = f"人民调解案件明细_{place}_{'' if scope_choice == '全部案件' else scope_choice + '_'}{f.period_label()}"
     title = f"{subject} · {place} · {scope_choice} · 受理期间 {f.period_label()}"
     left, right, _ = st.columns([1, 1, 3])

@@ -4,6 +4,7 @@ import streamlit as st
 from dashboard import metrics
 from dashboard import organisations as org
 from dashboard.charts import PLOTLY_CONFIG
+from dashboard.display import with_config
 from dashboard.definitions import indicator_definitions, pct
 from dashboard.downloads import to_csv_bytes
 from dashboard.filters import month_label
@@ -76,7 +77,7 @@ cen = data(org.centres, f, day)
 if cen.is_empty():
     st.info("当前筛选条件下没有调处化解中心数据。")
 else:
-    st.dataframe(cen, hide_index=True, column_config={
+    cen_shown, cen_config = with_config(cen, {   # gaps as —, never "None"
         "专职人民调解员数": st.column_config.NumberColumn(format="localized"),
         "建成日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "挂牌运行日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
@@ -84,6 +85,7 @@ else:
         "状态": st.column_config.TextColumn("状态", help=f"⚠ 表示乡镇级中心专职人民调解员少于 "
                                           f"{rubric.param('center_build', 'township_centre_min_full_time')} 名;"
                                           "⏳ 表示截止日期晚于截至日期、尚未达标")})
+    st.dataframe(cen_shown, hide_index=True, column_config=cen_config)
 
 # ---------------------------------------------------------------- 4. 星级司法所
 st.subheader("星级司法所创建", help="口径(考评指标7):" + RULES["star_office"])

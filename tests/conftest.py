@@ -45,6 +45,7 @@ def test_accounts(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist's own hook reads the groups (its worker plugin is registered last)
 def pytest_collection_modifyitems(items) -> None:
     seen: dict[str, int] = {}
     for item in items:

@@ -1,6 +1,7 @@
 """AppTest smoke tests of the app's frame and pages, numbers checked against the warehouse."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,21 @@ def test_every_page_keeps_a_shared_links_filters(app, file):
     assert at.sidebar.multiselect[0].value == ["211282"]
     assert at.select_slider(key="f_period").value == ("2023-04", "2023-12")
     assert at.query_params["county"] in ("211282", ["211282"]) and at.query_params["from"] in ("2023-04", ["2023-04"])
+    # every table as a person reads it: no gap shown as None or nan, no English word, no file path (codes, file
+    # names and their kinds are data: the org code ORG…, 2023Q1.xlsx)
+    for df in at.dataframe:
+        frame = getattr(df.value, "data", df.value)   # a Styler's frame
+        assert not [c for c in frame.columns if frame[c].isna().any()], (file, list(frame.columns))
+        for column in frame.columns:
+            assert not ENGLISH.search(str(column)), (file, column)
+            for cell in frame[column].head(300):
+                if isinstance(cell, str) and column not in DATA_TEXT_COLUMNS:
+                    assert not ENGLISH.search(cell) and not PATH.search(cell), (file, column, cell)
+
+
+ENGLISH = re.compile(r"\b(?:None|nan|NaN|NaT|null|True|False|[a-z]{4,}(?:_[a-z]+)+)\b")   # gaps, flags, identifiers
+PATH = re.compile(r"(?:/[\w.\-]+){2,}|[A-Za-z]:\\")
+DATA_TEXT_COLUMNS = {"文件名", "不符合值示例", "值", "说明"}   # what the counties' files say, shown as they said it
 
 
 def test_heavy_libraries_load_before_any_page():
