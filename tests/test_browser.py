@@ -776,3 +776,20 @@ def test_copy_link_pins_the_as_of_date_filters_and_data(browser, page, dashboard
         expect(other.get_by_test_id("stAlert").filter(has_text="数据批次")).to_have_count(0)   # same batch: no note
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("url_path, title", [("ranking", "考评排名"), ("", "总览")])
+def test_printing_a_page_drops_the_sidebar_and_keeps_tables_whole(page, dashboard_url, url_path, title):
+    """The browser's print of 考评排名 and 总览 (ui.css @media print): no sidebar, header or buttons; tables, charts
+    and boxes are not split across pages; the PDF Chromium prints is kept in artifacts/."""
+    _open(page, f"{dashboard_url}/{url_path}", title)
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_test_id("stDownloadButton").first).to_be_hidden()
+    table = page.locator("[data-testid='stDataFrame'], table.tieling-ranking").first
+    expect(table).to_be_visible()
+    assert table.evaluate("e => getComputedStyle(e).breakInside") in ("avoid", "avoid-page")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    (ARTIFACTS / f"print_{url_path or 'overview'}.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
