@@ -37,6 +37,7 @@ MARGIN = {"l": 0, "r": 0, "t": 50, "b": 106}
 PAD = 0.01               # projected degrees of white around the city
 GRID = 0.04              # spacing of the click grid in projected degrees (about 15 px at HEIGHT): every point in a
 #                          county is within 9 px of one of its markers; a finer grid makes the browser slower to draw
+DESKTOP_WIDTH = 420     # px: the narrowest the map is drawn on a desktop (总览's map column at 1440 px, sidebar open)
 NARROW = 250            # px per projected degree on a phone (about 400 px wide): callouts still fit in the figure
 CLICK_MARKER = 20        # px: the invisible click markers' size; with hoverdistance they overlap, leaving no gap
 
@@ -409,7 +410,10 @@ def county_map(values: pl.DataFrame, label: str, selected: tuple[str, ...] = ())
     shapes = _shapes()
     (x0, y0), (x1, y1) = _bounds(shapes)
     y_limits = (y0 - PAD, y1 + PAD)
-    scale = (HEIGHT - MARGIN["t"] - MARGIN["b"]) / (y_limits[1] - y_limits[0])  # px per unit (the height decides)
+    # px per unit: the height decides, unless the map's column is narrower (总览 at 1440 px with the sidebar gives
+    # it about DESKTOP_WIDTH px): labels are placed for the smaller scale, so they stay apart there too
+    scale = min((HEIGHT - MARGIN["t"] - MARGIN["b"]) / (y_limits[1] - y_limits[0]),
+                DESKTOP_WIDTH / (x1 - x0 + 2 * PAD))
 
     labels = []
     for c in shapes:

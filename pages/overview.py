@@ -27,7 +27,7 @@ if skipped:
 cards = data(ranking.history, as_of)   # the month ends before the as-of date, then the as-of date: 环比 and trend
 st.subheader(f"考评排名与区县地图 · 截至 {as_of:%Y年%m月%d日}", help=DEFINITIONS["考评总分"] + " " + DEFINITIONS["通报"])
 choices = ov.map_choices(card)
-left, right = st.columns([5, 6], gap="medium")
+left, right = st.columns(2, gap="medium")   # the map needs half the width at 1440 px for its labels
 with left:
     def _known(key: str) -> str:
         if key not in choices:

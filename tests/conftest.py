@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # test files whose tests share a module-scoped fixture, split into this many xdist groups: a group runs whole on one
 # worker, so the fixture is built once (spread test by test, each worker would build it again). The browser tests
 # are split in two, each half with its live server, because they are the longest file by far.
-SHARED_FIXTURE_GROUPS = {"test_access_pages.py": 1, "test_browser.py": 2, "test_browser_map.py": 1, "test_challenge.py": 1, "test_county_map.py": 1, "test_contract_rules.py": 1, "test_definitions.py": 1,
+SHARED_FIXTURE_GROUPS = {"test_access_pages.py": 1, "test_browser.py": 2, "test_challenge.py": 1, "test_county_map.py": 1, "test_contract_rules.py": 1, "test_definitions.py": 1,
                          "test_metrics.py": 1, "test_overview_page.py": 1, "test_quality.py": 1, "test_report.py": 1, "test_risks_page.py": 1, "test_scope.py": 1,
                          "test_rubric_in_force.py": 1, "test_score_export.py": 1, "test_simulate.py": 1}
 

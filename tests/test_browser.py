@@ -646,25 +646,35 @@ def test_at_full_hd_the_overview_shows_the_ranking_and_the_named_map_above_the_f
     expect(page).to_have_url(re.compile(rf"county={KAIYUAN}"))
 
 
-@pytest.mark.parametrize("size", [FULL_HD, {"width": 1440, "height": 1000}, PHONE], ids=["1920", "1440", "420"])
-def test_the_timeline_labels_fit(page, dashboard_url, size):
-    """The campaign timeline's phase names and the as-of label stay inside the chart and do not overlap."""
-    page.set_viewport_size(size)
+COUNTY_NAMES = ("银州区", "清河区", "铁岭县", "西丰县", "昌图县", "调兵山市", "开原市")
+
+
+def _apart(a: dict, b: dict) -> bool:
+    return (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_the_timeline_and_map_labels_fit_at_1920_1440_and_on_a_phone(page, dashboard_url):
+    """The campaign timeline's phase names and as-of label stay inside the chart and apart at each width (one page,
+    resized: Plotly redraws to the new width), and the map's county names apart at 1920 px."""
     _open(page, dashboard_url, "总览", charts=5)
-    chart = page.locator(".js-plotly-plot", has=page.locator("text", has_text="专项行动时间轴")).first
-    chart.scroll_into_view_if_needed()
-    frame = chart.locator("svg.main-svg").first.bounding_box()
-    boxes = [a.bounding_box() for a in chart.locator("g.annotation").all()]
-    assert len(boxes) >= 4   # three phases and the as-of date
-    for b in boxes:
-        assert frame["x"] - 1 <= b["x"] and b["x"] + b["width"] <= frame["x"] + frame["width"] + 1, (size, b)
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
-            assert apart, (size, a, b)
-    if size is PHONE:
-        _screenshot(page, "overview_420.png")
+    for size in (FULL_HD, {"width": 1440, "height": 1000}, PHONE):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(800)   # Plotly's resize
+        chart = page.locator(".js-plotly-plot", has=page.locator("text", has_text="专项行动时间轴")).first
+        chart.scroll_into_view_if_needed()
+        frame = chart.locator("svg.main-svg").first.bounding_box()
+        boxes = [a.bounding_box() for a in chart.locator("g.annotation").all()]
+        assert len(boxes) >= 4   # three phases and the as-of date
+        for b in boxes:
+            assert frame["x"] - 1 <= b["x"] and b["x"] + b["width"] <= frame["x"] + frame["width"] + 1, (size, b)
+        assert all(_apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), size
+        if size is FULL_HD:   # the projector's map: every county's name apart from the others
+            county_map = page.locator(".js-plotly-plot", has=page.locator("text", has_text="各区县")).first
+            names = [county_map.locator("g.annotation", has_text=name).first.locator("g.annotation-text-g")
+                     .bounding_box() for name in COUNTY_NAMES]   # the text with its box, not a callout's line
+            assert all(_apart(a, b) for i, a in enumerate(names) for b in names[i + 1:]), "map labels overlap"
+    _screenshot(page, "overview_420.png")
 
 
 def test_a_click_on_an_indicator_cell_opens_its_trace_by_township(page, dashboard_url, demo_warehouse, tmp_path):
@@ -778,7 +788,7 @@ def test_copy_link_pins_the_as_of_date_filters_and_data(browser, page, dashboard
         other.close()
 
 
-@pytest.mark.parametrize("url_path, title", [("ranking", "考评排名"), ("", "总览")])
+@pytest.mark.parametrize("url_path, title", [("ranking", "考评排名")])
 def test_printing_a_page_drops_the_sidebar_and_keeps_tables_whole(page, dashboard_url, url_path, title):
     """The browser's print of 考评排名 and 总览 (ui.css @media print): no sidebar, header or buttons; tables, charts
     and boxes are not split across pages; the PDF Chromium prints is kept in artifacts/."""
