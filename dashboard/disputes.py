@@ -17,19 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import access, metrics
-from dashboard.charts import (
-    AMBER,
-    BLUE,
-    GREEN,
-    GREY,
-    PLOTLY_CONFIG,
-    RED,
-    _layout,
-    empty,
-    mark_incomplete,
-    month_axis_title,
-    month_labels,
-)
+from dashboard.charts import AMBER, BLUE, GREEN, GREY, RED, _layout, empty, mark_incomplete, month_axis_title, month_labels
 from dashboard.db import query
 from dashboard.downloads import to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import Filters
@@ -318,8 +306,6 @@ def case_list_xlsx(f: Filters, day: date, scope: str = "全部案件", county: s
 
 
 # ------------------------------------------------------------------ charts
-
-CFG = PLOTLY_CONFIG
 
 
 def _pct(v: float | None) -> str:

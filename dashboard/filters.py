@@ -31,6 +31,7 @@ DIMENSIONS = {
 PARAM_LABELS = {"county": "区县", "township": "乡镇(街道)", "type": "纠纷类型", "org": "组织类型", "from": "起始月份",
                 "to": "结束月份", "asof": "截至日期", "map": "地图着色指标", "view": "显示方式", "data": "数据批次"}
 LIST_PARAMS = {key for key, _ in DIMENSIONS.values()}   # several values, comma-separated
+PAGE_PARAMS = ("map", "view")                           # the pages' own choices, kept beside the filters
 STREAMLIT_PARAMS = {"embed", "embed_options"}           # Streamlit's own; not ours to judge
 
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import importlib
 import sys
-from urllib.parse import urlencode
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from dashboard import access, auth, db, metrics, queries, ui
 from dashboard.definitions import definitions
-from dashboard.filters import DIMENSIONS, PARAM_LABELS, Filters, campaign_months, collapse_params, month_label
+from dashboard.filters import PAGE_PARAMS, PARAM_LABELS, Filters, campaign_months, collapse_params, month_label
 from warehouse.rubric import RubricError, rubric_in_force, rubric_path
 
 PAGES = [  # file in pages/, title, icon, url path
@@ -141,8 +141,7 @@ def _sidebar_filters() -> Filters:
     # and its unknown or refused parameters gone; a pinned link's data batch is read once (_pinned_note), not kept
     link = state.pop("f_link", None)
     current = st.query_params.to_dict() if link is None else link
-    filter_keys = {key for key, _ in DIMENSIONS.values()} | {"from", "to", "asof", "data"}
-    page_keys = {k: v for k, v in current.items() if k in PARAM_LABELS and k not in filter_keys}
+    page_keys = {k: v for k, v in current.items() if k in PAGE_PARAMS}
     wanted = {**page_keys, **chosen.to_params()}
     if st.query_params.to_dict() != wanted or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
         st.query_params.from_dict(wanted)
@@ -275,7 +274,7 @@ def _link_box(chosen: Filters) -> None:
     """复制本页链接: this page with every filter, the as-of date written out and the data batch, so a link sent today
     shows the same choice after tomorrow's load (ui.js copies it; the text is shown for copying by hand too)."""
     as_of = data(metrics.as_of, chosen)
-    page_keys = {k: v for k, v in st.query_params.to_dict().items() if k in ("map", "view")}
+    page_keys = {k: v for k, v in st.query_params.to_dict().items() if k in PAGE_PARAMS}
     run = data(queries.freshness)["run_id"]
     params = {**page_keys, **chosen.pinned(as_of), **({"data": run} if run else {})}
     if not ui.screen_view():

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
-from html import escape
 from datetime import date, timedelta
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 
 import plotly.graph_objects as go

@@ -122,15 +122,14 @@ def change_text(now: float, before: float | None, rank_now: int | None = None, r
 
 
 def county_trends(cards: list[Scorecard]) -> dict[str, dict]:
-    """Per county code: its totals at each date of `cards` (oldest first) and 较上月末, the change of total and rank
-    since the card before the last (None when there is only one)."""
+    """Per county code: its totals at each date of `cards` (oldest first) and 较上月末 as text, the change of total
+    and rank since the card before the last ('—' when there is only one)."""
     last, before = cards[-1], (cards[-2] if len(cards) > 1 else None)
     out = {}
     for c in last.counties:
         totals = [float(card.county(c.county_code).total) for card in cards]
         old = before.county(c.county_code) if before else None
-        out[c.county_code] = {"totals": totals, "change": None if old is None else float(c.total - old.total),
-                              "text": change_text(float(c.total), None if old is None else float(old.total), c.rank,
+        out[c.county_code] = {"totals": totals, "text": change_text(float(c.total), None if old is None else float(old.total), c.rank,
                                                   None if old is None else old.rank)}
     return out
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import disputes as d
 from dashboard import metrics, queries
+from dashboard.charts import PLOTLY_CONFIG
 from dashboard.definitions import indicator_definitions
 from dashboard.display import with_config
 from dashboard.frame import data, download_button, filters, may_list
@@ -84,10 +85,10 @@ def show_table(frame: pl.DataFrame, **config) -> None:
 st.subheader("按纠纷类型与重点领域", help=DEF_TYPE)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(d.type_chart(data(d.by_type, f, day)), config=d.CFG)
+    st.plotly_chart(d.type_chart(data(d.by_type, f, day)), config=PLOTLY_CONFIG)
 with right:
     domains = data(d.by_domain, f, day)
-    st.plotly_chart(d.domain_chart(domains), config=d.CFG)
+    st.plotly_chart(d.domain_chart(domains), config=PLOTLY_CONFIG)
     gaps = domains.filter(pl.col("方案重点领域") & (pl.col("受理案件数") == 0))["重点领域"].to_list()
     if f.dispute_types:  # the other domains are empty by the filter, not by a gap in the work
         st.caption("已按纠纷类型筛选,只有所选类型所属的领域有案件。", help=DEF_DOMAIN)
@@ -129,22 +130,22 @@ elif county:
     level, scope, area = "乡镇(街道)", names[county], data(d.by_area, f, day, county)
 else:
     level, scope, area = "区县", "全市" if not f.counties else "所选区县", data(d.by_area, f, day)
-st.plotly_chart(d.area_chart(area, level, scope), config=d.CFG)
+st.plotly_chart(d.area_chart(area, level, scope), config=PLOTLY_CONFIG)
 shown = area.drop("代码").rename({"名称": level})
 show_table(shown.select(level, *[c for c in shown.columns if c != level]))
 
 # ---------------------------------------------------------------- 3. monthly trend
 st.subheader("月度趋势", help=DEF_TREND)
-st.plotly_chart(d.monthly_chart(data(d.monthly, f, day), subject), config=d.CFG)
+st.plotly_chart(d.monthly_chart(data(d.monthly, f, day), subject), config=PLOTLY_CONFIG)
 
 # ---------------------------------------------------------------- 4. source and settlement level
 left, right = st.columns(2)
 with left:
     st.subheader("案件来源", help=DEF_SOURCE)
-    st.plotly_chart(d.source_chart(data(d.by_source, f, day)), config=d.CFG)
+    st.plotly_chart(d.source_chart(data(d.by_source, f, day)), config=PLOTLY_CONFIG)
 with right:
     st.subheader("化解层级", help=DEF_LEVEL)
-    st.plotly_chart(d.level_chart(data(d.by_level, f, day)), config=d.CFG)
+    st.plotly_chart(d.level_chart(data(d.by_level, f, day)), config=PLOTLY_CONFIG)
 
 # ---------------------------------------------------------------- 5. group and petition cases
 st.subheader("群体性与涉访案件", help=DEF_GROUP_SECTION)
@@ -154,7 +155,7 @@ if gp.is_empty():
 else:
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(d.group_petition_chart(gp), config=d.CFG)
+        st.plotly_chart(d.group_petition_chart(gp), config=PLOTLY_CONFIG)
     with right:
         show_table(gp)
     st.caption("在下方“案件明细”的“案件范围”中选择“群体性纠纷(≥5人)”或“涉访案件”可查看具体案件。")

@@ -16,7 +16,6 @@ st.caption("截至侧栏所选日期,七个区县按专项行动考评细则各�
            "(与总览等各页同一截至日期;七个区县全部排名,不受区县、乡镇等筛选影响)")
 not_applied_note(f)
 
-PLOT = PLOTLY_CONFIG
 DEFINITIONS, RULES, DEDUCTIONS = definitions(), indicator_definitions(), deduction_definitions()
 as_of: date = data(metrics.as_of, f)  # the sidebar's as-of date (?asof= in a link), the same on every page
 cards = data(ranking.history, as_of)   # the month ends before the as-of date, then the as-of date: 环比 and trend
@@ -218,7 +217,7 @@ elif may_list("指标的逐条记录"):
 
 # ------------------------------------------------------------------ 得分构成
 st.subheader("分项得分构成", help="每个区县十二项指标各得多少分(堆叠条形),扣分画在零点左侧;条形总长减去扣分即总分。")
-st.plotly_chart(ranking.points_breakdown(card), config=PLOT, key="r_breakdown")
+st.plotly_chart(ranking.points_breakdown(card), config=PLOTLY_CONFIG, key="r_breakdown")
 
 # ------------------------------------------------------------------ 排名对比
 st.subheader("排名对比", help="同一考评细则在两个截至日期的排名与总分对比,看哪些区县上升、哪些下降。")
@@ -231,7 +230,7 @@ before = data(ranking.scorecard, compare)
 moves = ranking.rank_comparison(before, card)
 left, right = st.columns([2, 3])
 with left:
-    st.plotly_chart(ranking.rank_slope(before, card), config=PLOT, key="r_slope")
+    st.plotly_chart(ranking.rank_slope(before, card), config=PLOTLY_CONFIG, key="r_slope")
 with right:
     st.dataframe(moves.drop("变化位数"), hide_index=True, key="r_moves",
                  column_config={c: st.column_config.NumberColumn(c, format="%.2f")
@@ -271,5 +270,5 @@ with st.expander("权重模拟", icon=":material/tune:"):
                                     for c in sim.columns if c.startswith("总分")})
     with w_right:
         st.plotly_chart(ranking.rank_slope(card, simulated, title="正式排名 → 模拟排名", before_label="正式排名",
-                                           after_label="模拟排名"), config=PLOT, key="r_whatif_chart")
+                                           after_label="模拟排名"), config=PLOTLY_CONFIG, key="r_whatif_chart")
 

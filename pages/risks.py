@@ -47,21 +47,20 @@ if k["reports"]:
 else:
     st.info("当前筛选条件下没有收到风险隐患排查月报。")
 
-cfg = PLOTLY_CONFIG
 st.subheader("风险隐患与处置", help="按统计月份汇总的高、中、低风险隐患数,以及各区县已化解、稳控中、移交公安、"
              "上报党委政府的件数。" + DEF_CONTENT)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(r.hazards_chart(data(r.hazards_by_month, f, day)), config=cfg)
+    st.plotly_chart(r.hazards_chart(data(r.hazards_by_month, f, day)), config=PLOTLY_CONFIG)
 with right:
-    st.plotly_chart(r.outcomes_chart(data(r.outcomes_by_county, f)), config=cfg)
+    st.plotly_chart(r.outcomes_chart(data(r.outcomes_by_county, f)), config=PLOTLY_CONFIG)
 
 st.subheader("月报报送及时性", help=DEF_RATE)
 left, right = st.columns([2, 3])
 with left:
-    st.plotly_chart(r.timeliness_chart(data(r.timeliness_by_county, f, day)), config=cfg)
+    st.plotly_chart(r.timeliness_chart(data(r.timeliness_by_county, f, day)), config=PLOTLY_CONFIG)
 with right:
-    st.plotly_chart(r.timeliness_heatmap(data(r.timeliness_grid, f, day)), config=cfg)
+    st.plotly_chart(r.timeliness_heatmap(data(r.timeliness_grid, f, day)), config=PLOTLY_CONFIG)
 
 st.subheader("逾期或未报的月报", help=DEF_LATE)
 late = data(r.late_reports, f, day)

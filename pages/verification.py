@@ -47,12 +47,11 @@ c4.metric("脱管/漏管人数", f"{k['lost_contact']:,} 人", help=DEF_LOST)
 st.caption(f"应核查任务 {k['tasks']:,} 件,已核查 {k['verified']:,} 件,其中核查成功 {k['succeeded']:,} 件;"
            f"重点帮教对象 {k['key_persons']:,} 人,其中必接必送 {k['key_escorted']:,} 人。")
 
-cfg = PLOTLY_CONFIG
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(v.rates_by_county_chart(data(v.rates_by_county, f, day)), config=cfg)
+    st.plotly_chart(v.rates_by_county_chart(data(v.rates_by_county, f, day)), config=PLOTLY_CONFIG)
 with right:
-    st.plotly_chart(v.rates_by_month_chart(data(v.rates_by_month, f, day)), config=cfg)
+    st.plotly_chart(v.rates_by_month_chart(data(v.rates_by_month, f, day)), config=PLOTLY_CONFIG)
 
 st.subheader("超期未核查任务", help=DEF_OVERDUE)
 overdue = data(v.overdue, f, day) if may_list("超期未核查任务清单") else None
@@ -73,7 +72,7 @@ st.subheader("刑满释放人员衔接与帮教", help="释放日期在所选期
              f"帮教情况按人员最新一次导出的状态统计;重点帮教对象应“必接必送”(目标 {target_text(t_handover)})。")
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(v.handover_chart(data(v.key_handover_by_county, f, day)), config=cfg)
+    st.plotly_chart(v.handover_chart(data(v.key_handover_by_county, f, day)), config=PLOTLY_CONFIG)
 with right:
     separated = data(v.separated_by_county, f, day)
     if separated.is_empty():
@@ -86,10 +85,10 @@ with right:
 left, right = st.columns(2)
 with left:
     st.plotly_chart(v.status_chart(data(v.status_by_county, "resettlement_status", f, day),
-                                   "各区县刑满释放人员安置情况(人)"), config=cfg)
+                                   "各区县刑满释放人员安置情况(人)"), config=PLOTLY_CONFIG)
 with right:
     st.plotly_chart(v.status_chart(data(v.status_by_county, "assistance_status", f, day),
-                                   "各区县刑满释放人员帮教情况(人)"), config=cfg)
+                                   "各区县刑满释放人员帮教情况(人)"), config=PLOTLY_CONFIG)
 
 st.subheader("脱管/漏管人员", help=DEF_LOST + "姓名已脱敏。")
 lost = data(v.lost_contact, f, day) if may_list("脱管/漏管人员名单") else None
