@@ -55,6 +55,35 @@ def test_the_townships_add_up_to_the_scorecard(demo_warehouse, card, key):
             assert row["value"] is None
 
 
+def _hand_trace(key: str, rows: list[tuple], indicator: bool = True):
+    """A Trace of hand-built records (township_code, township, in_numerator, in_denominator, num, den)."""
+    from warehouse.rubric import default_rubric
+    from warehouse.scoring import indicator_result
+    from warehouse.trace import Trace
+    records = pl.DataFrame(rows, orient="row", schema={
+        "township_code": pl.String, "township": pl.String, "in_numerator": pl.Boolean, "in_denominator": pl.Boolean,
+        "num_amount": pl.Int32, "den_amount": pl.Int32})
+    if not indicator:
+        return Trace(key, key, CHANGTU, "昌图县", date(2023, 6, 30), records, None, None, None, records.height)
+    result = indicator_result(default_rubric().indicators[key], 0, 0)   # the breakdown reads only the records
+    return Trace(key, key, CHANGTU, "昌图县", date(2023, 6, 30), records, records, records, result)
+
+
+def test_by_township_on_hand_built_records():
+    """Known answers: amounts summed where flagged, county-level records (no township) as 区县本级 last, a share only
+    where the rule's value can be cut by township and the township adds to the denominator."""
+    rows = [("211224101", "老城镇", True, True, 1, 1), ("211224101", "老城镇", False, True, 0, 1),
+            ("211224100", "昌图镇", True, True, 1, 1), ("211224102", "八面城镇", True, False, 3, 0),
+            (None, None, False, True, 0, 5)]
+    towns = by_township(_hand_trace("entry_rate", rows))      # cut by township
+    assert towns.rows() == [("211224100", "昌图镇", 1, 1, 1, 1.0), ("211224101", "老城镇", 2, 1, 2, 0.5),
+                            ("211224102", "八面城镇", 1, 3, 0, None), (None, COUNTY_LEVEL, 1, 0, 5, 0.0)]
+    shares = by_township(_hand_trace("app_registration_rate", rows))["value"]   # the population is the county's
+    assert shares.null_count() == len(shares)
+    deduction = by_township(_hand_trace("lost_contact", rows[:3], indicator=False))
+    assert deduction.rows() == [("211224100", "昌图镇", 1), ("211224101", "老城镇", 2)]
+
+
 def test_datasets_read_follow_the_models_back_to_the_exports():
     assert metrics.datasets_read("entry_rate") == ("mediation_case", "monthly_case_report")
     assert metrics.datasets_read("verification_rate") == ("inmate_verification",)
